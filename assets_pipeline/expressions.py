@@ -1,0 +1,70 @@
+"""Named expression presets as ARKit face-unit weight sets (intensity 1).
+
+Each preset is a documented mix of the 52 ARKit blendshapes, built from the facial action
+units that define the emotion in FACS/EMFACS (Ekman & Friesen): a preset at intensity t
+applies ``t * weight`` to each unit. ``neutral`` is the rest face (no unit). The table is
+mirrored in docs/ASSETS.md and checked visually in docs/img/expressions.png.
+"""
+
+from __future__ import annotations
+
+PRESETS: dict[str, dict[str, float]] = {
+    # AU6 cheek raiser + AU12 lip-corner puller (+ lips part, so teeth show a little)
+    "happy": {
+        "mouthSmileLeft": 0.9,
+        "mouthSmileRight": 0.9,
+        "cheekSquintLeft": 0.6,
+        "cheekSquintRight": 0.6,
+        "eyeSquintLeft": 0.35,
+        "eyeSquintRight": 0.35,
+        "mouthDimpleLeft": 0.3,
+        "mouthDimpleRight": 0.3,
+        "mouthUpperUpLeft": 0.2,
+        "mouthUpperUpRight": 0.2,
+        "jawOpen": 0.12,
+    },
+    "neutral": {},
+    # AU4 brow lowerer + AU5/7 lid tightener + AU23/24 lip press, nose wrinkle
+    "angry": {
+        "browDownLeft": 0.9,
+        "browDownRight": 0.9,
+        "eyeSquintLeft": 0.5,
+        "eyeSquintRight": 0.5,
+        "noseSneerLeft": 0.5,
+        "noseSneerRight": 0.5,
+        "mouthPressLeft": 0.6,
+        "mouthPressRight": 0.6,
+        "mouthFrownLeft": 0.4,
+        "mouthFrownRight": 0.4,
+        "mouthRollLower": 0.2,
+        "jawForward": 0.2,
+    },
+    # AU1+2 brow raise, AU4 inner, AU5 upper-lid raiser, AU20 lip stretcher, AU26 jaw drop
+    "scared": {
+        "browInnerUp": 0.9,
+        "browOuterUpLeft": 0.4,
+        "browOuterUpRight": 0.4,
+        "eyeWideLeft": 0.9,
+        "eyeWideRight": 0.9,
+        "mouthStretchLeft": 0.6,
+        "mouthStretchRight": 0.6,
+        "mouthLowerDownLeft": 0.3,
+        "mouthLowerDownRight": 0.3,
+        "jawOpen": 0.3,
+    },
+    # AU1 inner brow raiser + AU4 + AU15 lip-corner depressor + AU17 chin raiser
+    "sad": {
+        "browInnerUp": 0.8,
+        "browDownLeft": 0.25,
+        "browDownRight": 0.25,
+        "eyeSquintLeft": 0.15,
+        "eyeSquintRight": 0.15,
+        "eyeLookDownLeft": 0.25,
+        "eyeLookDownRight": 0.25,
+        "mouthFrownLeft": 0.85,
+        "mouthFrownRight": 0.85,
+        "mouthShrugLower": 0.45,
+        "mouthPressLeft": 0.2,
+        "mouthPressRight": 0.2,
+    },
+}

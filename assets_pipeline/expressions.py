@@ -68,3 +68,21 @@ PRESETS: dict[str, dict[str, float]] = {
         "mouthPressRight": 0.2,
     },
 }
+
+# The 52 ARKit face units, in Apple's documented order (the expression bases of every asset).
+ARKIT_UNITS: tuple[str, ...] = (
+    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
+    "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight",
+    "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight",
+    "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft",
+    "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
+    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft",
+    "mouthFrownRight", "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight",
+    "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight", "mouthRollLower",
+    "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
+    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "noseSneerLeft", "noseSneerRight", "tongueOut",
+)  # fmt: skip
+# Units that make no sense in a random mix (they fight each other or hide the face).
+_MIX_EXCLUDED = {"tongueOut", "cheekPuff", "jawLeft", "jawRight", "mouthLeft", "mouthRight"}
+MIX_UNITS: tuple[str, ...] = tuple(u for u in ARKIT_UNITS if u not in _MIX_EXCLUDED)

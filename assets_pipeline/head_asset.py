@@ -113,7 +113,8 @@ class HeadAsset:
     Shapes (V vertices, F triangles, P phenotype shapes, L local changes, U face units):
     template (V,3) f32 m; faces (F,3) i32; face_region (F,) u8 (synth.spec.MASK_CLASSES);
     face_scalp (F,) bool (painted as hair when an identity has hair);
-    face_part (F,) u8 (0 skin mesh, 1 eyeball, 2 teeth/tongue, 3 eyelashes, 4 clothing);
+    face_part (F,) u8 (0 skin mesh, 1 eyeball sclera, 2 teeth/tongue, 3 eyelashes, 4 clothing,
+    5 iris, 6 pupil);
     uv (F,3,2) f32; phenotype_shapes (P,V,3) f32; phenotype_mask (P,26) bool;
     local_shapes (L,2,V,3) f32 (positive, negative direction); expression_shapes (U,V,3) f32;
     chain_weights (V,4) f32 (LBS weight of neck01, neck02, neck03, head; rest = torso);
@@ -152,7 +153,11 @@ class HeadAsset:
     def identity_offsets(
         self, phenotypes: dict[str, float], local_changes: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Vertex (V,3) and joint (J,3) offsets of an identity from the template, float32."""
+        """Vertex (V,3) and joint (J,3) offsets of an identity from the template, float32.
+
+        Identities are aligned at the eye midpoint (phenotypes such as height move the
+        whole body in the source model): every identity's eye midpoint is the origin.
+        """
         var_w = phenotype_variation_weights(phenotypes)
         mask = self.phenotype_mask
         coeff = np.prod(np.where(mask, var_w[None, :], 1.0), axis=1)
@@ -172,7 +177,9 @@ class HeadAsset:
                 a = np.float32(abs(val))
                 dv = dv + a * self.local_shapes[i, side]
                 dj = dj + a * self.joint_local_shapes[i, side]
-        return dv.astype(np.float32), dj.astype(np.float32)
+        eyes = [self.joint_names.index("eye.L"), self.joint_names.index("eye.R")]
+        shift = (self.joint_template[eyes] + dj[eyes]).mean(axis=0)
+        return (dv - shift).astype(np.float32), (dj - shift).astype(np.float32)
 
     def expression_offsets(self, face_units: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Vertex (V,3) and joint (J,3) offsets of ARKit face-unit weights, float32."""

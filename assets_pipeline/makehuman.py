@@ -217,6 +217,8 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
         local_shapes=local_shapes,
     )
     face_part[face_region == 14] = 4
+    mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
+    pupils = _mark_iris(mean_v, new_faces, face_part, face_region)
 
     asset = HeadAsset(
         template=template_h,
@@ -240,11 +242,31 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
         landmark_faces=np.zeros(68, dtype=np.int32),
         landmark_bary=np.zeros((68, 3), dtype=np.float32),
         presets=PRESETS,
-        meta=_meta(),
+        meta={**_meta(), "pupil_vertices": pupils},
     )
     step("placing the 68 landmarks")
     lf, lb = lm.place_landmarks(asset, MEAN_IDENTITY)
     return _replace(asset, landmark_faces=lf, landmark_bary=lb)
+
+
+PUPIL_RADIUS_M, IRIS_RADIUS_M = 0.0019, 0.0058
+
+
+def _mark_iris(verts, faces, face_part, face_region) -> list[int]:
+    """Mark eyeball faces as iris (5) / pupil (6) around each eyeball's front-most vertex
+    (in place); returns the two pupil-centre vertex ids (subject's left, right)."""
+    from synth.spec import MASK_CLASS_IDS as C
+
+    pupils = []
+    for cls in (C["left_eye"], C["right_eye"]):
+        ball = (face_part == 1) & (face_region == cls)
+        vid = np.unique(faces[ball])
+        front = int(vid[np.argmin(verts[vid, 2])])
+        dist = np.linalg.norm(verts[faces].mean(axis=1) - verts[front], axis=1)
+        face_part[ball & (dist < IRIS_RADIUS_M)] = 5
+        face_part[ball & (dist < PUPIL_RADIUS_M)] = 6
+        pupils.append(front)
+    return pupils
 
 
 def _replace(asset: HeadAsset, **kw) -> HeadAsset:
@@ -288,3 +310,8 @@ def default_asset_path() -> Path:
 
     root = Path(os.environ.get("FACEDEPTH_CACHE", Path.home() / ".cache" / "facedepth"))
     return root / "makehuman_head.npz"
+
+
+def build_from_source(model: Path | None, progress=None) -> HeadAsset:
+    """Source-registry entry point (the MakeHuman source takes no model file)."""
+    return build_makehuman_asset(progress)

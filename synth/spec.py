@@ -94,6 +94,10 @@ class IdentitySpec(_Frozen):
     phenotypes: dict[str, float]
     local_changes: dict[str, float]
     skin_tone: float = Field(description="0 = lightest, 1 = darkest; shading only")
+    has_hair: bool = Field(description="scalp painted as hair (class 'hair'); shading only")
+    hair_rgb: list[float]
+    eye_rgb: list[float]
+    clothing_rgb: list[float]
 
 
 class ExpressionSpec(_Frozen):
@@ -108,8 +112,9 @@ class ExpressionSpec(_Frozen):
 class HeadPoseSpec(_Frozen):
     """Head rotation relative to a head looking straight at the camera, degrees.
     Convention: R = Rz(roll) @ Ry(yaw) @ Rx(pitch) in the camera frame (x right, y down,
-    z forward); yaw > 0 turns the face towards image right, pitch > 0 tilts the chin
-    down, roll > 0 rotates the face clockwise in the image."""
+    z forward), rotating the head about its neck; yaw > 0 turns the face towards image
+    left (the subject's right), pitch > 0 tilts the chin down, roll > 0 rotates the face
+    clockwise in the image."""
 
     yaw_deg: float
     pitch_deg: float

@@ -1,0 +1,200 @@
+"""Typed generation config (pydantic, ``extra="forbid"``), validated once at the edge.
+
+Defaults reproduce the original method's setup: 640x480 frames, camera 700-1000 mm from
+the face, sensor 36-60 mm (focal length fixed, so the sensor sets the field of view),
+clip 0.01-5 m, the five expressions, head rotation, light and background variation.
+A YAML file (``--config``) and CLI overrides (``--set key.sub=value``) feed the same model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from synth.spec import EXPRESSIONS
+
+
+class ConfigError(ValueError):
+    """A config file or value is invalid; the message is one line for the user."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Model):
+    """Closed interval [lo, hi] sampled uniformly."""
+
+    lo: float
+    hi: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, v):
+        if isinstance(v, list | tuple):
+            if len(v) != 2:
+                raise ValueError("a range is [lo, hi]")
+            return {"lo": v[0], "hi": v[1]}
+        if isinstance(v, int | float):
+            return {"lo": v, "hi": v}
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.lo > self.hi:
+            raise ValueError(f"range lower bound {self.lo} > upper bound {self.hi}")
+        return self
+
+
+class CameraConfig(_Model):
+    distance_mm: Range = Range(lo=700.0, hi=1000.0)
+    sensor_mm: Range = Range(lo=36.0, hi=60.0)
+    focal_mm: float = Field(50.0, gt=0)
+    near_m: float = Field(0.01, gt=0)
+    far_m: float = Field(5.0, gt=0)
+    aim_jitter_m: float = Field(0.015, ge=0, description="random offset of the aim point")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.distance_mm.lo <= 0:
+            raise ValueError("camera.distance_mm must be positive")
+        if self.sensor_mm.lo <= 0:
+            raise ValueError("camera.sensor_mm must be positive")
+        if self.near_m >= self.far_m:
+            raise ValueError("camera.near_m must be < camera.far_m")
+        return self
+
+
+class HeadPoseConfig(_Model):
+    yaw_deg: Range = Range(lo=-45.0, hi=45.0)
+    pitch_deg: Range = Range(lo=-20.0, hi=20.0)
+    roll_deg: Range = Range(lo=-15.0, hi=15.0)
+
+
+class ExpressionConfig(_Model):
+    names: list[str] = list(EXPRESSIONS)
+    intensity: Range = Range(lo=0.6, hi=1.0)
+    mix_probability: float = Field(0.0, ge=0, le=1, description="share of free face-unit mixes")
+    mix_units: int = Field(6, ge=1, le=52, description="face units active in a free mix")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.names and self.mix_probability < 1:
+            raise ValueError("expression.names is empty")
+        return self
+
+
+class IdentityConfig(_Model):
+    count: int = Field(100, ge=1, description="identity pool size (the paper: 100)")
+    gender: Range = Range(lo=0.0, hi=1.0)
+    age: Range = Range(lo=0.55, hi=1.0)
+    muscle: Range = Range(lo=0.2, hi=0.8)
+    weight: Range = Range(lo=0.2, hi=0.8)
+    height: Range = Range(lo=0.3, hi=0.7)
+    proportions: Range = Range(lo=0.3, hi=0.7)
+    local_sigma: float = Field(0.3, ge=0, le=1, description="std of head local changes")
+    hair_probability: float = Field(0.7, ge=0, le=1)
+
+
+class LightConfig(_Model):
+    key_power_w: float = Field(60.0, gt=0)
+    random_lights: Range = Range(lo=1, hi=2)
+    random_power_w: Range = Range(lo=10.0, hi=60.0)
+    kelvin: Range = Range(lo=3200.0, hi=7500.0)
+    distance_m: Range = Range(lo=0.8, hi=2.0)
+    ambient: Range = Range(lo=0.15, hi=0.45)
+
+
+class BackgroundConfig(_Model):
+    plain: float = Field(0.4, ge=0)
+    textured: float = Field(0.3, ge=0)
+    cluttered: float = Field(0.3, ge=0)
+    distance_m: Range = Range(lo=1.5, hi=4.0)
+    image_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.plain + self.textured + self.cluttered <= 0 and not self.image_dir:
+            raise ValueError("background weights are all zero")
+        return self
+
+
+class SplitConfig(_Model):
+    train: float = Field(0.8, ge=0)
+    val: float = Field(0.1, ge=0)
+    test: float = Field(0.1, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if abs(self.train + self.val + self.test - 1.0) > 1e-6:
+            raise ValueError("split fractions must sum to 1")
+        return self
+
+
+class OutputConfig(_Model):
+    rgb_format: Literal["jpg", "png"] = "jpg"
+    jpeg_quality: int = Field(95, ge=50, le=100)
+    save_normals: bool = False
+    save_mesh: bool = False
+
+
+class GenerateConfig(_Model):
+    """Everything that determines a dataset besides (seed, n)."""
+
+    width: int = Field(640, ge=16, le=8192)
+    height: int = Field(480, ge=16, le=8192)
+    camera: CameraConfig = CameraConfig()
+    head_pose: HeadPoseConfig = HeadPoseConfig()
+    expression: ExpressionConfig = ExpressionConfig()
+    identity: IdentityConfig = IdentityConfig()
+    light: LightConfig = LightConfig()
+    background: BackgroundConfig = BackgroundConfig()
+    split: SplitConfig = SplitConfig()
+    output: OutputConfig = OutputConfig()
+
+
+def _set_path(d: dict, dotted: str, value) -> None:
+    keys = dotted.split(".")
+    for k in keys[:-1]:
+        d = d.setdefault(k, {})
+        if not isinstance(d, dict):
+            raise ConfigError(f"cannot set {dotted}: {k} is not a section")
+    d[keys[-1]] = value
+
+
+def load_config(path: Path | None = None, overrides: dict[str, object] | None = None):
+    """Read YAML (optional), apply dotted overrides, validate. Raises ConfigError."""
+    raw: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            msg = f"config file {path} is not valid YAML: {exc}".splitlines()[0]
+            raise ConfigError(msg) from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    for key, value in (overrides or {}).items():
+        _set_path(raw, key, value)
+    try:
+        return GenerateConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        raise ConfigError(f"invalid config value at {where}: {err['msg']}") from None
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """'640x480' -> (640, 480); raises ConfigError."""
+    try:
+        w, h = (int(t) for t in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"resolution must look like 640x480, got {text!r}") from None
+    if w < 16 or h < 16:
+        raise ConfigError(f"resolution {text} is too small (min 16x16)")
+    return w, h

@@ -1,0 +1,317 @@
+"""``generate``: (config, seed, n) -> dataset directory, resumable and deterministic.
+
+Work is split into chunks of sample indices handed to an executor (``local``: this process
+or a pool of worker processes, each with its own renderer and GL context / Blender scene).
+A killed run rerun with the same command renders only the missing samples; at the end
+``samples.jsonl`` is rewritten in index order, so the directory is identical to the one an
+uninterrupted run writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+import synth
+from assets_pipeline.head_asset import HeadAsset
+from synth.config import GenerateConfig
+from synth.sampling import identity_splits, sample_spec
+from synth.spec import (
+    DATASET_FILE,
+    FACE_REGION_CLASSES,
+    MASK_CLASSES,
+    SAMPLES_FILE,
+    SCHEMA_VERSION,
+)
+from synth.writer import (
+    atomic_write_text,
+    ensure_layout,
+    read_records,
+    record_line,
+    write_sample,
+)
+
+CONFIG_FILE = "config.yaml"
+
+
+class GenerateError(ValueError):
+    """Bad output directory or inputs; one line for the user (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to render and write samples (picklable)."""
+
+    out: str
+    config: GenerateConfig
+    seed: int
+    renderer: str
+    renderer_options: dict
+    asset_path: str
+
+
+@dataclass
+class Summary:
+    written: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.written / self.seconds if self.seconds > 0 else 0.0
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fingerprint(
+    config: GenerateConfig, seed: int, renderer: str, settings: dict, asset_sha: str
+) -> str:
+    blob = json.dumps(
+        {
+            "config": config.model_dump(mode="json"),
+            "seed": seed,
+            "renderer": renderer,
+            "settings": settings,
+            "asset": asset_sha,
+            "schema": SCHEMA_VERSION,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- worker side
+_WORKER: dict = {}
+
+
+def _worker_init(job: Job) -> None:
+    from synth.render import get_renderer
+
+    asset = HeadAsset.load(job.asset_path)
+    _WORKER["job"] = job
+    _WORKER["asset"] = asset
+    _WORKER["renderer"] = get_renderer(job.renderer)(
+        asset, normals=job.config.output.save_normals, **job.renderer_options
+    )
+
+
+def render_chunk(indices: list[int]) -> list[tuple[int, str, dict[str, float]]]:
+    """Render and write ``indices`` in the worker; returns (index, jsonl line, timings)."""
+    job: Job = _WORKER["job"]
+    asset: HeadAsset = _WORKER["asset"]
+    renderer = _WORKER["renderer"]
+    out = []
+    for i in indices:
+        t0 = time.perf_counter()
+        spec = sample_spec(job.config, job.seed, i, local_names=asset.local_names)
+        result = renderer.render(spec)
+        record, io_t = write_sample(Path(job.out), job.config, spec, result)
+        timings = {**result.timings, **io_t, "total": time.perf_counter() - t0}
+        out.append((i, record_line(record), timings))
+    return out
+
+
+def _worker_close() -> None:
+    r = _WORKER.pop("renderer", None)
+    if r is not None:
+        r.close()
+
+
+# ---------------------------------------------------------------- executors
+def run_local(job: Job, chunks: list[list[int]], workers: int) -> Iterator[list]:
+    """Yield chunk results as they finish (in-process for 1 worker, else a process pool)."""
+    if workers <= 1:
+        _worker_init(job)
+        try:
+            for c in chunks:
+                yield render_chunk(c)
+        finally:
+            _worker_close()
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = mp.get_context("spawn")  # a GL context / Blender must not cross a fork
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(job,)
+    ) as ex:
+        futures = [ex.submit(render_chunk, c) for c in chunks]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+EXECUTORS: dict[str, str] = {
+    "local": "synth.generate:run_local",
+    "ray": "synth.executors.ray_exec:run_ray",
+}
+
+
+def get_executor(name: str) -> Callable[..., Iterable[list]]:
+    import importlib
+
+    if name not in EXECUTORS:
+        raise GenerateError(f"unknown executor {name!r}; valid: {sorted(EXECUTORS)}")
+    module, fn = EXECUTORS[name].split(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+# ---------------------------------------------------------------- driver
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GenerateError(f"output path exists and is not a directory: {out}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise GenerateError(f"output directory is not writable: {out} ({exc.strerror})") from None
+
+
+def dataset_metadata(
+    config: GenerateConfig,
+    seed: int,
+    n: int,
+    renderer: str,
+    settings: dict,
+    asset: HeadAsset,
+    asset_sha: str,
+    fp: str,
+    records: dict[int, str] | None,
+    out: Path,
+) -> dict:
+    splits = identity_splits(config, seed)
+    meta = {
+        "generator": "facedepth",
+        "version": synth.__version__,
+        "schema_version": SCHEMA_VERSION,
+        "fingerprint": fp,
+        "seed": seed,
+        "n": n,
+        "config": config.model_dump(mode="json"),
+        "renderer": {"name": renderer, "settings": settings},
+        "asset": {
+            "sha256": asset_sha,
+            **{k: asset.meta.get(k) for k in ("source", "source_detail", "licences")},
+        },
+        "mask_classes": {str(k): v for k, v in MASK_CLASSES.items()},
+        "face_region_classes": list(FACE_REGION_CLASSES),
+        "units": {
+            "depth": "metres, planar (camera-frame z), float32 EXR channel 'Z', 0 = no surface",
+            "camera": "OpenCV: x right, y down, z forward; K in pixels, pixel centres at integers",
+            "head_pose": "R = Rz(roll) Ry(yaw) Rx(pitch), degrees, camera frame",
+        },
+        "identities": {
+            s: [i for i, x in enumerate(splits) if x == s] for s in ("train", "val", "test")
+        },
+        "command": f"synth generate --n {n} --seed {seed} --config {CONFIG_FILE}"
+        + (" --fast" if renderer == "fast" else "")
+        + f" --out {out.name}",
+        "complete": records is not None,
+    }
+    if records is not None:
+        counts = {"total": len(records), "train": 0, "val": 0, "test": 0}
+        for line in records.values():
+            counts[json.loads(line)["split"]] += 1
+        meta["counts"] = counts
+    return meta
+
+
+def generate(
+    config: GenerateConfig,
+    out: Path,
+    n: int,
+    seed: int = 0,
+    *,
+    renderer: str = "fast",
+    renderer_options: dict | None = None,
+    asset_path: Path,
+    workers: int = 1,
+    executor: str = "local",
+    executor_options: dict | None = None,
+    chunk_size: int = 16,
+    indices: Iterable[int] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Write samples 0..n-1 (or ``indices``) of (config, seed) to ``out``; see module doc."""
+    if n < 1:
+        raise GenerateError(f"--n must be >= 1, got {n}")
+    if seed < 0:
+        raise GenerateError(f"--seed must be >= 0, got {seed}")
+    if workers < 1:
+        raise GenerateError(f"--workers must be >= 1, got {workers}")
+    out = Path(out)
+    asset = HeadAsset.load(asset_path)
+    renderer_options = dict(renderer_options or {})
+    settings = {k: v for k, v in renderer_options.items() if k not in ("device",)}
+    asset_sha = file_sha256(Path(asset_path))
+    fp = fingerprint(config, seed, renderer, settings, asset_sha)
+    _check_out(out)
+    ds_file = out / DATASET_FILE
+    if ds_file.exists():
+        try:
+            old = json.loads(ds_file.read_text())
+        except (OSError, ValueError):
+            raise GenerateError(f"{ds_file} is unreadable; use an empty directory") from None
+        if old.get("fingerprint") != fp:
+            raise GenerateError(
+                f"{out} holds a dataset made with a different config/seed/renderer/asset "
+                f"(fingerprint {old.get('fingerprint')} != {fp}); use another --out"
+            )
+        n = max(n, int(old.get("n", 0)))
+    elif any(p for p in out.iterdir() if not p.name.startswith(".")):
+        raise GenerateError(
+            f"{out} is not empty and holds no {DATASET_FILE}; use an empty directory"
+        )
+
+    ensure_layout(out, config)
+    atomic_write_text(
+        out / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True)
+    )
+    meta = dataset_metadata(config, seed, n, renderer, settings, asset, asset_sha, fp, None, out)
+    atomic_write_text(ds_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+    samples_path = out / SAMPLES_FILE
+    records = read_records(samples_path)
+    # Drop a torn last line before appending.
+    atomic_write_text(samples_path, "".join(records[i] + "\n" for i in sorted(records)))
+    wanted = sorted(set(range(n) if indices is None else indices))
+    todo = [i for i in wanted if i not in records]
+    summary = Summary(skipped=len(wanted) - len(todo))
+    if on_progress and summary.skipped:
+        on_progress(summary.skipped)
+    job = Job(str(out), config, seed, renderer, renderer_options, str(asset_path))
+    chunks = [todo[k : k + chunk_size] for k in range(0, len(todo), chunk_size)]
+    t0 = time.perf_counter()
+    run = get_executor(executor)
+    with open(samples_path, "a", encoding="utf-8") as fh:
+        for result in run(job, chunks, workers, **(executor_options or {})):
+            for index, line, timings in result:
+                fh.write(line + "\n")
+                records[index] = line
+                summary.written += 1
+                for k, v in timings.items():
+                    summary.stages[k] = summary.stages.get(k, 0.0) + v
+            fh.flush()
+            if on_progress:
+                on_progress(len(result))
+    summary.seconds = time.perf_counter() - t0
+    atomic_write_text(samples_path, "".join(records[i] + "\n" for i in sorted(records)))
+    meta = dataset_metadata(config, seed, n, renderer, settings, asset, asset_sha, fp, records, out)
+    atomic_write_text(ds_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return summary

@@ -1,0 +1,17 @@
+"""Renderers: a registry of backends that turn a SceneSpec into a RenderResult.
+
+Backends load lazily (``get_renderer("fast")`` imports pyrender, ``"cycles"`` imports bpy),
+so ``import synth`` stays light.
+"""
+
+from __future__ import annotations
+
+from synth.render.base import (
+    Renderer,
+    RenderResult,
+    get_renderer,
+    register_renderer,
+    renderer_names,
+)
+
+__all__ = ["RenderResult", "Renderer", "get_renderer", "register_renderer", "renderer_names"]

@@ -1,0 +1,99 @@
+"""Renderer contract and registry.
+
+A renderer's constructor pays the one-off costs (GL context, Blender scene); ``render``
+returns arrays; ``close`` (or the context manager) releases them. Register a backend with
+an explicit name; a duplicate name raises, an unknown one raises listing the valid names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assets_pipeline.head_asset import HeadAsset
+from synth.spec import SceneSpec
+
+
+@dataclass
+class RenderResult:
+    """Layers of one rendered sample (H x W = spec.camera height x width).
+
+    rgb: (H,W,3) uint8 sRGB. depth: (H,W) float32 metres, planar (z in the OpenCV camera
+    frame), 0 = no surface within [near, far]; never blended across silhouettes.
+    mask: (H,W) uint8 semantic classes (synth.spec.MASK_CLASSES).
+    normals: (H,W,3) float32 unit camera-frame normals facing the camera, 0 where no
+    surface; None unless requested. landmarks_2d (68,2) px, landmarks_3d (68,3) m camera
+    frame, landmarks_visible (68,) bool. head_rotation (3,3), head_translation (3,).
+    mesh: (vertices, faces) of every surface in the depth, camera frame (for --save-mesh).
+    timings: seconds per stage.
+    """
+
+    rgb: np.ndarray
+    depth: np.ndarray
+    mask: np.ndarray
+    normals: np.ndarray | None
+    landmarks_2d: np.ndarray
+    landmarks_3d: np.ndarray
+    landmarks_visible: np.ndarray
+    head_rotation: np.ndarray
+    head_translation: np.ndarray
+    mesh: tuple[np.ndarray, np.ndarray]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Renderer:
+    """Base class: subclasses implement ``render`` and may override ``close``."""
+
+    name: str = "?"
+
+    def __init__(self, asset: HeadAsset, *, normals: bool = False, **options):
+        self.asset = asset
+        self.want_normals = normals
+        self.options = options
+
+    def render(self, spec: SceneSpec) -> RenderResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def settings(self) -> dict:
+        """Renderer settings recorded in dataset.json."""
+        return {"name": self.name, **self.options}
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_REGISTRY: dict[str, Callable[..., Renderer] | str] = {
+    "fast": "synth.render.fast:FastRenderer",
+    "cycles": "synth.render.cycles:CyclesRenderer",
+}
+
+
+def register_renderer(name: str, factory: Callable[..., Renderer] | str) -> None:
+    """Add a backend (a class, or "module:Class" to import lazily)."""
+    if name in _REGISTRY:
+        raise ValueError(f"renderer {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def renderer_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_renderer(name: str) -> Callable[..., Renderer]:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown renderer {name!r}; valid: {renderer_names()}")
+    factory = _REGISTRY[name]
+    if isinstance(factory, str):
+        module, cls = factory.split(":")
+        factory = getattr(importlib.import_module(module), cls)
+        _REGISTRY[name] = factory
+    return factory

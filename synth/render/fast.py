@@ -1,0 +1,209 @@
+"""Fast renderer: pyrender (OpenGL) with OSMesa on CPU, EGL where a GPU is present.
+
+Two passes over the same camera-frame geometry (synth.scene):
+1. a visibility pass, unlit and single-sampled, that writes each pixel's triangle id; exact
+   depth, mask and normals follow analytically (synth.render.labels);
+2. a shaded RGB pass (per-face albedo, smooth normals, the spec's point lights + ambient).
+
+Platform: ``PYOPENGL_PLATFORM`` is respected when set; otherwise EGL is used when an NVIDIA
+device node exists and OSMesa (Debian's libosmesa6) elsewhere. One GL context per renderer,
+reused across samples.
+
+pyrender renders into a 4x multisampled framebuffer; a multisampled triangle-id image would
+average ids at silhouettes, so this module allocates that framebuffer single-sampled
+(``_single_sample``), an internal of pyrender2 0.2.x.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from synth.render.base import Renderer, RenderResult
+from synth.render.labels import labels_from_triangles, landmark_visibility, project
+from synth.scene import SceneGeometry, build_geometry
+from synth.spec import SceneSpec
+
+
+def _choose_platform() -> None:
+    if "PYOPENGL_PLATFORM" not in os.environ:
+        os.environ["PYOPENGL_PLATFORM"] = "egl" if Path("/dev/nvidia0").exists() else "osmesa"
+
+
+def _single_sample(renderer_module) -> None:
+    """Make pyrender's 'multisample' renderbuffers single-sampled (see module docstring)."""
+    gl = renderer_module
+    if getattr(gl, "_facedepth_single_sample", False):
+        return
+
+    def storage(target, samples, fmt, width, height):
+        gl.glRenderbufferStorage(target, fmt, width, height)
+
+    gl.glRenderbufferStorageMultisample = storage
+    gl._facedepth_single_sample = True
+
+
+def encode_ids(n: int) -> np.ndarray:
+    """Triangle ids 0..n-1 as RGB8 colours of id + 1 (0 = background), (n,3) uint8."""
+    k = np.arange(1, n + 1, dtype=np.int64)
+    return np.stack([k & 255, (k >> 8) & 255, (k >> 16) & 255], axis=1).astype(np.uint8)
+
+
+def decode_ids(rgb: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`encode_ids` on an (H,W,3) image -> (H,W) int64, -1 = none."""
+    c = rgb.astype(np.int64)
+    return (c[..., 0] | (c[..., 1] << 8) | (c[..., 2] << 16)) - 1
+
+
+def _srgb(linear: np.ndarray) -> np.ndarray:
+    x = np.clip(linear, 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+class VisibilityRasterizer:
+    """Triangle-id rasteriser (pyrender, unlit, single-sampled), reusable across samples."""
+
+    def __init__(self, width: int, height: int):
+        _choose_platform()
+        import pyrender
+        import pyrender.renderer
+
+        _single_sample(pyrender.renderer)
+        self._pr = pyrender
+        self.width, self.height = width, height
+        self.renderer = pyrender.OffscreenRenderer(width, height)
+        self._mat = pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, doubleSided=True
+        )
+
+    def camera(self, K: np.ndarray, near: float, far: float):
+        # pyrender's window x of a pixel centre u is u + 0.5 (GL), OpenCV's is u.
+        return self._pr.IntrinsicsCamera(
+            fx=K[0, 0],
+            fy=K[1, 1],
+            cx=K[0, 2] + 0.5,
+            cy=K[1, 2] + 0.5,
+            znear=near,
+            zfar=far,
+        )
+
+    @staticmethod
+    def to_gl(points: np.ndarray) -> np.ndarray:
+        return points * np.array([1.0, -1.0, -1.0], dtype=np.float32)
+
+    def triangle_ids(self, vertices, faces, K, near, far) -> np.ndarray:
+        """(H,W) int64 triangle index covering each pixel centre, -1 for none."""
+        pr = self._pr
+        pos = self.to_gl(vertices[faces].reshape(-1, 3)).astype(np.float32)
+        col = np.repeat(encode_ids(len(faces)), 3, axis=0)
+        col = np.concatenate([col, np.full((len(col), 1), 255, np.uint8)], axis=1)
+        prim = pr.Primitive(positions=pos, color_0=col, mode=4, material=self._mat)
+        scene = pr.Scene(bg_color=[0, 0, 0, 0], ambient_light=[1, 1, 1])
+        scene.add(pr.Mesh([prim]))
+        scene.add(self.camera(K, near, far), pose=np.eye(4))
+        flags = pr.RenderFlags.FLAT | pr.RenderFlags.SKIP_CULL_FACES
+        color, _ = self.renderer.render(scene, flags=flags)
+        return decode_ids(color[..., :3])
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.delete()
+            self.renderer = None
+
+
+class FastRenderer(Renderer):
+    """pyrender backend; see the module docstring. Options: none besides ``normals``."""
+
+    name = "fast"
+
+    def __init__(self, asset, *, normals: bool = False, **options):
+        super().__init__(asset, normals=normals, **options)
+        self._vis: VisibilityRasterizer | None = None
+        self._size: tuple[int, int] | None = None
+        self._identity_cache: dict = {}
+
+    def _ensure(self, width: int, height: int) -> VisibilityRasterizer:
+        if self._size != (width, height):
+            if self._vis is not None:
+                self._vis.close()
+            self._vis = VisibilityRasterizer(width, height)
+            self._size = (width, height)
+        return self._vis
+
+    def render(self, spec: SceneSpec) -> RenderResult:
+        t0 = time.perf_counter()
+        cam = spec.camera
+        geo = build_geometry(self.asset, spec, identity_cache=self._identity_cache)
+        if len(self._identity_cache) > 256:
+            self._identity_cache.clear()
+        t1 = time.perf_counter()
+        vis = self._ensure(cam.width, cam.height)
+        K = np.array(cam.K)
+        tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
+        depth, mask, normals = labels_from_triangles(
+            tri,
+            geo.vertices,
+            geo.faces,
+            geo.face_class,
+            K,
+            cam.near_m,
+            cam.far_m,
+            self.want_normals,
+        )
+        t2 = time.perf_counter()
+        rgb = self._shade(vis, geo, spec, K)
+        t3 = time.perf_counter()
+        pts2d = project(geo.landmarks_3d, K)
+        visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
+        return RenderResult(
+            rgb=rgb,
+            depth=depth,
+            mask=mask,
+            normals=normals,
+            landmarks_2d=pts2d.astype(np.float32),
+            landmarks_3d=geo.landmarks_3d,
+            landmarks_visible=visible,
+            head_rotation=geo.head_rotation,
+            head_translation=geo.head_translation,
+            mesh=(geo.vertices, geo.faces),
+            timings={"mesh": t1 - t0, "labels": t2 - t1, "shade": t3 - t2},
+        )
+
+    def _shade(
+        self, vis: VisibilityRasterizer, geo: SceneGeometry, spec: SceneSpec, K
+    ) -> np.ndarray:
+        pr = vis._pr
+        v, f = geo.vertices, geo.faces
+        fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+        vn = np.stack(
+            [np.bincount(f.ravel(), np.repeat(fn[:, c], 3), minlength=len(v)) for c in range(3)],
+            axis=1,
+        )
+        vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+        pos = vis.to_gl(v[f].reshape(-1, 3)).astype(np.float32)
+        nrm = vis.to_gl(vn[f].reshape(-1, 3)).astype(np.float32)
+        col = np.repeat(geo.face_albedo, 3, axis=0)
+        col = np.concatenate([col, np.ones((len(col), 1), np.float32)], axis=1)
+        prim = pr.Primitive(positions=pos, normals=nrm, color_0=col, mode=4, material=vis._mat)
+        amb = spec.ambient
+        bg = _srgb(np.array(spec.background.color_rgb))  # the clear colour is not shaded
+        scene = pr.Scene(bg_color=[*bg, 1.0], ambient_light=[amb, amb, amb])
+        scene.add(pr.Mesh([prim]))
+        scene.add(vis.camera(K, spec.camera.near_m, spec.camera.far_m), pose=np.eye(4))
+        for light in spec.lights:
+            pose = np.eye(4)
+            pose[:3, 3] = vis.to_gl(np.array(light.position_m, dtype=np.float32))
+            scene.add(
+                pr.PointLight(color=light.color_rgb, intensity=light.power_w / 4.0), pose=pose
+            )
+        color, _ = vis.renderer.render(scene, flags=pr.RenderFlags.SKIP_CULL_FACES)
+        rgb = color[..., :3]
+        return np.ascontiguousarray(rgb)
+
+    def close(self) -> None:
+        if self._vis is not None:
+            self._vis.close()
+            self._vis = None

@@ -1,0 +1,239 @@
+"""Scene sampling: ``sample_spec(config, seed, index) -> SceneSpec`` as a pure function.
+
+Per-sample randomness comes from ``numpy.random.SeedSequence(seed, spawn_key=(0, index))``
+and per-identity randomness from ``spawn_key=(1, identity_id)``; the identity split from
+``spawn_key=(2,)``. Nothing reads global state, so sample i is reproducible alone, on any
+machine. Sub-samplers take their generator explicitly.
+
+Identities follow the original method's design (subjects x expressions x poses): sample i
+shows identity ``i % identity.count``; splits are drawn per identity (disjoint by identity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assets_pipeline.expressions import MIX_UNITS, PRESETS
+from synth.config import GenerateConfig, Range
+from synth.spec import (
+    BackgroundSpec,
+    CameraSpec,
+    ExpressionSpec,
+    HeadPoseSpec,
+    IdentitySpec,
+    LightSpec,
+    SceneSpec,
+)
+
+AIM_POINT_HEAD = (0.0, 0.035, 0.0)  # between the eyes and the mouth, head frame (m)
+_HAIR_RGB = ((0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15), (0.55, 0.5, 0.45))
+_EYE_RGB = ((0.25, 0.15, 0.07), (0.1, 0.25, 0.45), (0.2, 0.35, 0.2), (0.08, 0.05, 0.03))
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def _u(rng: np.random.Generator, r: Range) -> float:
+    return float(rng.uniform(r.lo, r.hi)) if r.hi > r.lo else float(r.lo)
+
+
+def identity_splits(config: GenerateConfig, seed: int) -> list[str]:
+    """Split name of every identity in the pool (train/val/test, by identity)."""
+    n = config.identity.count
+    order = _rng(seed, 2).permutation(n)
+    n_test = int(round(config.split.test * n))
+    n_val = int(round(config.split.val * n))
+    if n >= 3:
+        n_test = max(n_test, 1) if config.split.test > 0 else 0
+        n_val = max(n_val, 1) if config.split.val > 0 else 0
+    splits = ["train"] * n
+    for k, ident in enumerate(order):
+        if k < n_test:
+            splits[ident] = "test"
+        elif k < n_test + n_val:
+            splits[ident] = "val"
+    return splits
+
+
+def sample_identity(
+    config: GenerateConfig, seed: int, identity_id: int, local_names: Sequence[str]
+) -> IdentitySpec:
+    """Phenotypes, head local changes and shading traits of one pool identity."""
+    c = config.identity
+    rng = _rng(seed, 1, identity_id)
+    phen = {
+        "gender": _u(rng, c.gender),
+        "age": _u(rng, c.age),
+        "muscle": _u(rng, c.muscle),
+        "weight": _u(rng, c.weight),
+        "height": _u(rng, c.height),
+        "proportions": _u(rng, c.proportions),
+    }
+    race = rng.dirichlet([0.6, 0.6, 0.6])
+    phen.update(african=float(race[0]), asian=float(race[1]), caucasian=float(race[2]))
+    local = {
+        name: float(np.clip(rng.normal(0.0, c.local_sigma), -1.0, 1.0)) for name in local_names
+    }
+    tone = float(
+        np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)
+    )
+    has_hair = bool(rng.uniform() < c.hair_probability)
+    hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
+    eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)
+    cloth = rng.uniform(0.05, 0.9, size=3)
+    return IdentitySpec(
+        identity_id=identity_id,
+        phenotypes=phen,
+        local_changes=local,
+        skin_tone=tone,
+        has_hair=has_hair,
+        hair_rgb=[float(x) for x in np.clip(hair, 0, 1)],
+        eye_rgb=[float(x) for x in np.clip(eye, 0, 1)],
+        clothing_rgb=[float(x) for x in cloth],
+    )
+
+
+def sample_expression(config: GenerateConfig, rng: np.random.Generator) -> ExpressionSpec:
+    c = config.expression
+    if c.names and rng.uniform() >= c.mix_probability:
+        name = c.names[int(rng.integers(len(c.names)))]
+        intensity = _u(rng, c.intensity)
+        units = {k: float(v) * intensity for k, v in PRESETS[name].items()}
+        if name == "neutral":
+            intensity = 0.0
+        return ExpressionSpec(name=name, intensity=intensity, face_units=units)
+    picks = rng.choice(len(MIX_UNITS), size=c.mix_units, replace=False)
+    units = {MIX_UNITS[i]: float(rng.uniform(0.2, 1.0)) for i in sorted(picks)}
+    return ExpressionSpec(name="mix", intensity=1.0, face_units=units)
+
+
+def sample_camera(config: GenerateConfig, rng: np.random.Generator) -> CameraSpec:
+    c = config.camera
+    distance = _u(rng, c.distance_mm) / 1000.0
+    sensor = _u(rng, c.sensor_mm)
+    fx = c.focal_mm / sensor * config.width
+    K = [[fx, 0.0, config.width / 2.0], [0.0, fx, config.height / 2.0], [0.0, 0.0, 1.0]]
+    aim = (
+        np.array(AIM_POINT_HEAD) + rng.uniform(-1, 1, size=3) * np.array([1, 1, 0]) * c.aim_jitter_m
+    )
+    cam_from_world = np.eye(4)
+    cam_from_world[:3, 3] = -aim + np.array([0.0, 0.0, distance])
+    return CameraSpec(
+        width=config.width,
+        height=config.height,
+        focal_mm=c.focal_mm,
+        sensor_mm=sensor,
+        distance_m=distance,
+        near_m=c.near_m,
+        far_m=c.far_m,
+        K=K,
+        cam_from_world=cam_from_world.tolist(),
+    )
+
+
+def kelvin_to_rgb(kelvin: float) -> list[float]:
+    """Approximate linear RGB of a black body (Tanner Helland's fit), max channel 1."""
+    t = kelvin / 100.0
+    r = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
+    g = (
+        99.4708025861 * np.log(t) - 161.1195681661
+        if t <= 66
+        else 288.1221695283 * (t - 60) ** -0.0755148492
+    )
+    b = 255.0 if t >= 66 else (0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307)
+    rgb = np.clip(np.array([r, g, b]) / 255.0, 0, 1) ** 2.2
+    return [float(x) for x in rgb / rgb.max()]
+
+
+def sample_lights(
+    config: GenerateConfig, rng: np.random.Generator, distance: float
+) -> list[LightSpec]:
+    """The fixed key light (upper left of the camera) plus random lights, camera frame."""
+    c = config.light
+    lights = [
+        LightSpec(
+            kind="key",
+            position_m=[-0.6, -0.7, distance - 0.9],
+            color_rgb=kelvin_to_rgb(5600.0),
+            kelvin=5600.0,
+            power_w=c.key_power_w,
+        )
+    ]
+    n = int(rng.integers(int(c.random_lights.lo), int(c.random_lights.hi) + 1))
+    for _ in range(n):
+        az = rng.uniform(-np.pi * 0.6, np.pi * 0.6)
+        el = rng.uniform(-0.3, 1.0)
+        r = _u(rng, c.distance_m)
+        pos = [r * np.sin(az) * np.cos(el), -r * np.sin(el), distance - r * np.cos(az) * np.cos(el)]
+        k = _u(rng, c.kelvin)
+        lights.append(
+            LightSpec(
+                kind="random",
+                position_m=[float(x) for x in pos],
+                color_rgb=kelvin_to_rgb(k),
+                kelvin=k,
+                power_w=_u(rng, c.random_power_w),
+            )
+        )
+    return lights
+
+
+def sample_background(config: GenerateConfig, rng: np.random.Generator) -> BackgroundSpec:
+    c = config.background
+    kinds = ["plain", "textured", "cluttered"]
+    w = np.array([c.plain, c.textured, c.cluttered], dtype=float)
+    kind = kinds[int(rng.choice(3, p=w / w.sum()))] if w.sum() > 0 else "image"
+    image = None
+    if c.image_dir:
+        from pathlib import Path
+
+        files = sorted(
+            p.name
+            for p in Path(c.image_dir).iterdir()
+            if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".exr", ".hdr")
+        )
+        if files and (kind == "plain" or w.sum() == 0):
+            kind, image = "image", files[int(rng.integers(len(files)))]
+    return BackgroundSpec(
+        kind=kind,
+        color_rgb=[float(x) for x in rng.uniform(0.05, 0.95, size=3)],
+        distance_m=_u(rng, c.distance_m),
+        seed=int(rng.integers(2**31 - 1)),
+        image=image,
+    )
+
+
+def sample_spec(
+    config: GenerateConfig, seed: int, index: int, *, local_names: Sequence[str]
+) -> SceneSpec:
+    """Every random choice of sample ``index``; ``local_names`` are the asset's head
+    local changes (part of the asset, so the spec stays a function of config and seed)."""
+    if seed < 0 or index < 0:
+        raise ValueError("seed and index must be >= 0")
+    identity_id = index % config.identity.count
+    split = identity_splits(config, seed)[identity_id]
+    rng = _rng(seed, 0, index)
+    expression = sample_expression(config, rng)
+    hp = config.head_pose
+    pose = HeadPoseSpec(
+        yaw_deg=_u(rng, hp.yaw_deg), pitch_deg=_u(rng, hp.pitch_deg), roll_deg=_u(rng, hp.roll_deg)
+    )
+    camera = sample_camera(config, rng)
+    lights = sample_lights(config, rng, camera.distance_m)
+    ambient = _u(rng, config.light.ambient)
+    background = sample_background(config, rng)
+    return SceneSpec(
+        seed=seed,
+        index=index,
+        split=split,
+        identity=sample_identity(config, seed, identity_id, local_names),
+        expression=expression,
+        head_pose=pose,
+        camera=camera,
+        lights=lights,
+        ambient=ambient,
+        background=background,
+    )

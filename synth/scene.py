@@ -1,0 +1,223 @@
+"""SceneSpec + HeadAsset -> camera-frame geometry shared by every renderer.
+
+Both renderers (fast and Cycles) draw exactly this geometry, so they differ only in
+shading. Everything is in the OpenCV camera frame (metres, x right, y down, z forward).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assets_pipeline.head_asset import HeadAsset
+from synth.spec import MASK_CLASS_IDS as C
+from synth.spec import SceneSpec
+
+# face_part codes beyond the asset's (0-6): background geometry.
+PART_BACKDROP, PART_CLUTTER = 10, 11
+
+
+def head_rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """R = Rz(roll) @ Ry(yaw) @ Rx(pitch), camera frame (see HeadPoseSpec)."""
+    y, p, r = np.deg2rad([yaw_deg, pitch_deg, roll_deg])
+    Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return Rz @ Ry @ Rx
+
+
+@dataclass
+class SceneGeometry:
+    """Triangles of one sample in the camera frame.
+
+    vertices (N,3) f32 m; faces (M,3) i32; face_class (M,) u8 (MASK_CLASSES);
+    face_part (M,) u8 (asset codes 0-6, 10 backdrop, 11 clutter); face_albedo (M,3) f32
+    linear RGB; n_head_vertices / n_head_faces: the head comes first;
+    landmarks_3d (68,3) f32 camera frame; head_rotation (3,3) camera-from-head;
+    head_translation (3,) camera-frame position of the head joint (rotation pivot of the
+    head bone).
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    face_class: np.ndarray
+    face_part: np.ndarray
+    face_albedo: np.ndarray
+    n_head_vertices: int
+    n_head_faces: int
+    landmarks_3d: np.ndarray
+    head_rotation: np.ndarray
+    head_translation: np.ndarray
+
+
+def skin_albedo(tone: float) -> np.ndarray:
+    """Linear-RGB skin albedo from a 0 (light) .. 1 (dark) tone."""
+    light = np.array([0.80, 0.56, 0.45])
+    dark = np.array([0.20, 0.11, 0.07])
+    return (1 - tone) * light + tone * dark
+
+
+def head_albedo(asset: HeadAsset, spec: SceneSpec) -> np.ndarray:
+    """Per-face linear albedo of the head for the fast renderer (Cycles has its own)."""
+    ident = spec.identity
+    skin = skin_albedo(ident.skin_tone)
+    cls = asset.face_region
+    part = asset.face_part
+    alb = np.tile(skin, (len(cls), 1))
+    alb[np.isin(cls, [C["upper_lip"], C["lower_lip"]])] = skin * np.array([1.0, 0.7, 0.7])
+    brow = np.isin(cls, [C["left_brow"], C["right_brow"]])
+    alb[brow] = 0.7 * skin + 0.3 * np.array(
+        ident.hair_rgb if ident.has_hair else [0.08, 0.05, 0.03]
+    )
+    alb[cls == C["mouth_interior"]] = np.array([0.35, 0.08, 0.08])
+    alb[part == 2] = np.array([0.8, 0.78, 0.7])
+    alb[part == 1] = np.array([0.85, 0.82, 0.8])
+    alb[part == 5] = np.array(ident.eye_rgb)
+    alb[part == 6] = np.array([0.01, 0.01, 0.01])
+    alb[part == 4] = np.array(ident.clothing_rgb)
+    if ident.has_hair:
+        alb[asset.face_scalp] = np.array(ident.hair_rgb)
+    return alb.astype(np.float32)
+
+
+def head_classes(asset: HeadAsset, spec: SceneSpec) -> np.ndarray:
+    cls = asset.face_region.copy()
+    if spec.identity.has_hair:
+        cls[asset.face_scalp] = C["hair"]
+    return cls
+
+
+def _backdrop(spec: SceneSpec, rng: np.random.Generator, textured: bool):
+    """A camera-facing plane covering the frustum at the background distance."""
+    cam = spec.camera
+    z = spec.background.distance_m
+    K = np.array(cam.K)
+    half_w = (cam.width / 2 + 8) / K[0, 0] * z * 1.2
+    half_h = (cam.height / 2 + 8) / K[1, 1] * z * 1.2
+    nx, ny = (24, 18) if textured else (1, 1)
+    xs = np.linspace(-half_w, half_w, nx + 1)
+    ys = np.linspace(-half_h, half_h, ny + 1)
+    gx, gy = np.meshgrid(xs, ys)
+    verts = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, z)], axis=1)
+    faces = []
+    for j in range(ny):
+        for i in range(nx):
+            a = j * (nx + 1) + i
+            faces += [[a, a + nx + 1, a + 1], [a + 1, a + nx + 1, a + nx + 2]]
+    faces = np.array(faces)
+    base = np.array(spec.background.color_rgb)
+    if textured:
+        noise = rng.uniform(-0.25, 0.25, size=(ny, nx, 1))
+        stripes = 0.15 * np.sin(np.arange(nx) * rng.uniform(0.3, 1.5))[None, :, None]
+        tile = np.clip(base[None, None] * (1 + noise + stripes), 0, 1).reshape(-1, 3)
+        albedo = np.repeat(tile, 2, axis=0)
+    else:
+        albedo = np.tile(base, (len(faces), 1))
+    return verts, faces, albedo
+
+
+_PRIMITIVES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _primitive(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Unit box / unit-radius sphere (vertices, faces), built once per process."""
+    if kind not in _PRIMITIVES:
+        import trimesh
+
+        m = (
+            trimesh.creation.box(extents=(1, 1, 1))
+            if kind == "box"
+            else trimesh.creation.icosphere(2)
+        )
+        _PRIMITIVES[kind] = (np.asarray(m.vertices, np.float64), np.asarray(m.faces, np.int64))
+    return _PRIMITIVES[kind]
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def _clutter(spec: SceneSpec, rng: np.random.Generator):
+    cam = spec.camera
+    K = np.array(cam.K)
+    verts, faces, albedo = [], [], []
+    offset = 0
+    for _ in range(int(rng.integers(4, 9))):
+        z = rng.uniform(1.5, spec.background.distance_m)
+        u = rng.uniform(0, cam.width)
+        v = rng.uniform(0, cam.height)
+        centre = np.array([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z])
+        size = rng.uniform(0.15, 0.6)
+        if rng.uniform() < 0.5:
+            pv, pf = _primitive("box")
+            pv = (pv * rng.uniform(0.4, 1.0, 3) * size) @ _random_rotation(rng).T
+        else:
+            pv, pf = _primitive("sphere")
+            pv = pv * size / 2
+        v_ = pv + centre
+        verts.append(v_)
+        faces.append(pf + offset)
+        albedo.append(np.tile(rng.uniform(0.05, 0.95, 3), (len(pf), 1)))
+        offset += len(v_)
+    return np.concatenate(verts), np.concatenate(faces), np.concatenate(albedo)
+
+
+def build_geometry(
+    asset: HeadAsset, spec: SceneSpec, *, identity_cache: dict | None = None
+) -> SceneGeometry:
+    """Evaluate the head for ``spec`` and add its background, all in the camera frame.
+
+    ``identity_cache`` (optional, owned by the caller) memoises identity offsets, which
+    samples of the same identity share.
+    """
+    ident = spec.identity
+    key = ident.identity_id
+    if identity_cache is not None and key in identity_cache and identity_cache[key][0] == ident:
+        dv, dj = identity_cache[key][1]
+    else:
+        dv, dj = asset.identity_offsets(ident.phenotypes, ident.local_changes)
+        if identity_cache is not None:
+            identity_cache[key] = (ident, (dv, dj))
+    ev, ej = asset.expression_offsets(spec.expression.face_units)
+    hp = spec.head_pose
+    R = head_rotation(hp.yaw_deg, hp.pitch_deg, hp.roll_deg)
+    verts_h, joints_h = asset.posed(asset.template + dv + ev, asset.joint_template + dj + ej, R)
+    T = np.array(spec.camera.cam_from_world)
+    verts = verts_h @ T[:3, :3].T + T[:3, 3]
+    lms = asset.landmarks(verts_h) @ T[:3, :3].T + T[:3, 3]
+    head_joint = joints_h[asset.joint_names.index("head")] @ T[:3, :3].T + T[:3, 3]
+
+    parts_v, parts_f = [verts], [asset.faces.astype(np.int64)]
+    cls = [head_classes(asset, spec)]
+    part = [asset.face_part]
+    alb = [head_albedo(asset, spec)]
+    rng = np.random.default_rng(spec.background.seed)
+    kind = spec.background.kind
+    offset = len(verts)
+    extra = []
+    if kind in ("textured", "cluttered"):
+        extra.append((PART_BACKDROP, _backdrop(spec, rng, textured=kind == "textured")))
+    if kind == "cluttered":
+        extra.append((PART_CLUTTER, _clutter(spec, rng)))
+    for code, (v, f, a) in extra:
+        parts_v.append(v)
+        parts_f.append(f + offset)
+        cls.append(np.full(len(f), C["scene"], np.uint8))
+        part.append(np.full(len(f), code, np.uint8))
+        alb.append(a)
+        offset += len(v)
+    return SceneGeometry(
+        vertices=np.concatenate(parts_v).astype(np.float32),
+        faces=np.concatenate(parts_f).astype(np.int32),
+        face_class=np.concatenate(cls).astype(np.uint8),
+        face_part=np.concatenate(part).astype(np.uint8),
+        face_albedo=np.concatenate(alb).astype(np.float32),
+        n_head_vertices=len(verts),
+        n_head_faces=len(asset.faces),
+        landmarks_3d=lms.astype(np.float32),
+        head_rotation=(T[:3, :3] @ R).astype(np.float64),
+        head_translation=head_joint.astype(np.float64),
+    )

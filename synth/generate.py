@@ -221,7 +221,7 @@ def dataset_metadata(
         },
         "command": f"synth generate --n {n} --seed {seed} --config {CONFIG_FILE}"
         + (" --fast" if renderer == "fast" else "")
-        + f" --out {out.name}",
+        + " --out NEW_DIR",
         "complete": records is not None,
     }
     if records is not None:
@@ -255,6 +255,7 @@ def generate(
         raise GenerateError(f"--seed must be >= 0, got {seed}")
     if workers < 1:
         raise GenerateError(f"--workers must be >= 1, got {workers}")
+    run = get_executor(executor)
     out = Path(out)
     asset = HeadAsset.load(asset_path)
     renderer_options = dict(renderer_options or {})
@@ -298,7 +299,6 @@ def generate(
     job = Job(str(out), config, seed, renderer, renderer_options, str(asset_path))
     chunks = [todo[k : k + chunk_size] for k in range(0, len(todo), chunk_size)]
     t0 = time.perf_counter()
-    run = get_executor(executor)
     with open(samples_path, "a", encoding="utf-8") as fh:
         for result in run(job, chunks, workers, **(executor_options or {})):
             for index, line, timings in result:

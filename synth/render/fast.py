@@ -1,9 +1,9 @@
 """Fast renderer: pyrender (OpenGL) with OSMesa on CPU, EGL where a GPU is present.
 
-Two passes over the same camera-frame geometry (synth.scene):
-1. a visibility pass, unlit and single-sampled, that writes each pixel's triangle id; exact
-   depth, mask and normals follow analytically (synth.render.labels);
-2. a shaded RGB pass (per-face albedo, smooth normals, the spec's point lights + ambient).
+One GL pass over the camera-frame geometry (synth.scene): a visibility pass, unlit and
+single-sampled, that writes each pixel's triangle id. Exact depth, mask and normals follow
+analytically (synth.render.labels) and the RGB is shaded from the same buffer in numpy
+(synth.render.shading: per-face albedo, smooth normals, the spec's point lights + ambient).
 
 Platform: ``PYOPENGL_PLATFORM`` is respected when set; otherwise EGL is used when an NVIDIA
 device node exists and OSMesa (Debian's libosmesa6) elsewhere. One GL context per renderer,
@@ -24,7 +24,8 @@ import numpy as np
 
 from synth.render.base import Renderer, RenderResult
 from synth.render.labels import labels_from_triangles, landmark_visibility, project
-from synth.scene import SceneGeometry, build_geometry
+from synth.render.shading import shade
+from synth.scene import build_geometry
 from synth.spec import SceneSpec
 
 
@@ -56,11 +57,6 @@ def decode_ids(rgb: np.ndarray) -> np.ndarray:
     """Inverse of :func:`encode_ids` on an (H,W,3) image -> (H,W) int64, -1 = none."""
     c = rgb.astype(np.int64)
     return (c[..., 0] | (c[..., 1] << 8) | (c[..., 2] << 16)) - 1
-
-
-def _srgb(linear: np.ndarray) -> np.ndarray:
-    x = np.clip(linear, 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
 
 
 class VisibilityRasterizer:
@@ -154,7 +150,7 @@ class FastRenderer(Renderer):
             self.want_normals,
         )
         t2 = time.perf_counter()
-        rgb = self._shade(vis, geo, spec, K)
+        rgb = shade(tri, depth, geo, spec, K)
         t3 = time.perf_counter()
         pts2d = project(geo.landmarks_3d, K)
         visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
@@ -171,37 +167,6 @@ class FastRenderer(Renderer):
             mesh=(geo.vertices, geo.faces),
             timings={"mesh": t1 - t0, "labels": t2 - t1, "shade": t3 - t2},
         )
-
-    def _shade(
-        self, vis: VisibilityRasterizer, geo: SceneGeometry, spec: SceneSpec, K
-    ) -> np.ndarray:
-        pr = vis._pr
-        v, f = geo.vertices, geo.faces
-        fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-        vn = np.stack(
-            [np.bincount(f.ravel(), np.repeat(fn[:, c], 3), minlength=len(v)) for c in range(3)],
-            axis=1,
-        )
-        vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
-        pos = vis.to_gl(v[f].reshape(-1, 3)).astype(np.float32)
-        nrm = vis.to_gl(vn[f].reshape(-1, 3)).astype(np.float32)
-        col = np.repeat(geo.face_albedo, 3, axis=0)
-        col = np.concatenate([col, np.ones((len(col), 1), np.float32)], axis=1)
-        prim = pr.Primitive(positions=pos, normals=nrm, color_0=col, mode=4, material=vis._mat)
-        amb = spec.ambient
-        bg = _srgb(np.array(spec.background.color_rgb))  # the clear colour is not shaded
-        scene = pr.Scene(bg_color=[*bg, 1.0], ambient_light=[amb, amb, amb])
-        scene.add(pr.Mesh([prim]))
-        scene.add(vis.camera(K, spec.camera.near_m, spec.camera.far_m), pose=np.eye(4))
-        for light in spec.lights:
-            pose = np.eye(4)
-            pose[:3, 3] = vis.to_gl(np.array(light.position_m, dtype=np.float32))
-            scene.add(
-                pr.PointLight(color=light.color_rgb, intensity=light.power_w / 4.0), pose=pose
-            )
-        color, _ = vis.renderer.render(scene, flags=pr.RenderFlags.SKIP_CULL_FACES)
-        rgb = color[..., :3]
-        return np.ascontiguousarray(rgb)
 
     def close(self) -> None:
         if self._vis is not None:

@@ -1,0 +1,153 @@
+"""Photoreal renderer: Blender Cycles through ``bpy``, with exact labels.
+
+RGB comes from Cycles (path tracing with subsurface-scattering skin, adaptive sampling,
+OpenImageDenoise); every label -- depth, mask, normals, landmark visibility -- comes from
+the same visibility buffer as the fast renderer (synth.render.fast.VisibilityRasterizer +
+synth.render.labels), computed on the very triangles handed to Cycles. Depth is therefore
+identical to the fast path's, bit for bit, and never blended at silhouettes (Cycles' Z pass
+is a filtered, multi-sample average there, so it is not used).
+
+The Blender scene is built once per renderer and only updated per sample
+(synth.render.cycles_scene). ``bpy`` is a process-wide singleton: one CyclesRenderer per
+process (generate's workers are separate processes).
+
+Options (``get_renderer("cycles")(asset, normals=..., **options)``):
+  device "cpu" | "gpu" (OptiX, then CUDA/HIP/oneAPI, else CPU; the device used is printed
+  once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 32),
+  save_blend (path: keep the first sample's .blend), threads (CPU threads, default all),
+  image_dir (directory of BackgroundSpec.image files).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from synth.render.base import Renderer, RenderResult
+from synth.render.labels import labels_from_triangles, landmark_visibility, project
+from synth.scene import build_geometry
+from synth.spec import SceneSpec
+
+DEFAULT_SAMPLES = 32
+_OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir")
+_ACTIVE: list = []  # the live renderer of this process (bpy has one global scene)
+
+
+class CyclesRenderer(Renderer):
+    """Blender Cycles backend; see the module docstring for options and guarantees."""
+
+    name = "cycles"
+
+    def __init__(self, asset, *, normals: bool = False, **options):
+        unknown = set(options) - set(_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown cycles option(s) {sorted(unknown)}; valid: {_OPTIONS}")
+        super().__init__(asset, normals=normals, **options)
+        if _ACTIVE:
+            raise RuntimeError("one CyclesRenderer per process: close() the other one first")
+        from synth.render.cycles_scene import CyclesScene
+
+        self.samples = int(options.get("samples") or DEFAULT_SAMPLES)
+        if self.samples < 1:
+            raise ValueError(f"samples must be >= 1, got {self.samples}")
+        self.device_requested = options.get("device") or "cpu"
+        self._save_blend = options.get("save_blend")
+        self._scene = CyclesScene(
+            asset,
+            device=self.device_requested,
+            samples=self.samples,
+            threads=options.get("threads"),
+            image_dir=options.get("image_dir"),
+        )
+        _ACTIVE.append(self)
+        used = self._scene.backend
+        note = "" if used != "CPU" or self.device_requested == "cpu" else " (no GPU found)"
+        print(f"cycles: rendering on {used}: {self._scene.device_names}{note}", file=sys.stderr)
+        self._vis = None
+        self._vis_size: tuple[int, int] | None = None
+        self._identity_cache: dict = {}
+
+    def settings(self) -> dict:
+        import bpy
+
+        s = self._scene.scene
+        return {
+            "name": self.name,
+            "samples": self.samples,
+            "adaptive_threshold": s.cycles.adaptive_threshold,
+            "denoiser": s.cycles.denoiser,
+            "denoising_input_passes": s.cycles.denoising_input_passes,
+            "device_requested": self.device_requested,
+            "device": self._scene.backend.lower() if self._scene.backend == "CPU" else "gpu",
+            "device_backend": self._scene.backend,
+            "device_names": self._scene.device_names,
+            "view_transform": s.view_settings.view_transform,
+            "look": s.view_settings.look,
+            "blender": bpy.app.version_string,
+            "max_bounces": s.cycles.max_bounces,
+            "labels": "visibility buffer (synth.render.labels), identical to the fast path",
+        }
+
+    def _rasterizer(self, width: int, height: int):
+        if self._vis_size != (width, height):
+            from synth.render.fast import VisibilityRasterizer
+
+            if self._vis is not None:
+                self._vis.close()
+            self._vis = VisibilityRasterizer(width, height)
+            self._vis_size = (width, height)
+        return self._vis
+
+    def render(self, spec: SceneSpec) -> RenderResult:
+        t0 = time.perf_counter()
+        cam = spec.camera
+        K = np.array(cam.K, dtype=np.float64)
+        geo = build_geometry(self.asset, spec, identity_cache=self._identity_cache)
+        if len(self._identity_cache) > 256:
+            self._identity_cache.clear()
+        t1 = time.perf_counter()
+        vis = self._rasterizer(cam.width, cam.height)
+        tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
+        depth, mask, normals = labels_from_triangles(
+            tri, geo.vertices, geo.faces, geo.face_class, K, cam.near_m, cam.far_m,
+            self.want_normals,
+        )  # fmt: skip
+        pts2d = project(geo.landmarks_3d, K)
+        visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
+        t2 = time.perf_counter()
+        self._scene.update(geo, spec)
+        t3 = time.perf_counter()
+        rgb, render_t = self._scene.render()
+        t4 = time.perf_counter()
+        if self._save_blend:
+            self._scene.save_blend(self._save_blend)
+            self._save_blend = None
+        return RenderResult(
+            rgb=rgb,
+            depth=depth,
+            mask=mask,
+            normals=normals,
+            landmarks_2d=pts2d.astype(np.float32),
+            landmarks_3d=geo.landmarks_3d,
+            landmarks_visible=visible,
+            head_rotation=geo.head_rotation,
+            head_translation=geo.head_translation,
+            mesh=(geo.vertices, geo.faces),
+            timings={
+                "mesh": t1 - t0,
+                "labels": t2 - t1,
+                "scene_update": t3 - t2,
+                "cycles": render_t,
+                "readback": (t4 - t3) - render_t,
+            },
+        )
+
+    def close(self) -> None:
+        if self._vis is not None:
+            self._vis.close()
+            self._vis = None
+        if self in _ACTIVE:
+            self._scene.close()
+            _ACTIVE.remove(self)

@@ -1,0 +1,114 @@
+"""Per-vertex and per-face shading data of the head for the Cycles renderer (numpy only).
+
+Computed once per renderer from the HeadAsset topology and its neutral template; the
+shaders read them as mesh attributes (see synth.render.cycles_materials):
+
+- material slot per face (``material_slots``), from ``face_part``, ``face_region`` and,
+  when the identity has hair, ``face_scalp``;
+- smoothed region weights per vertex (``region_weights``): lips, flush (nose, ears,
+  cheeks), brows, eyelids, so tints fade over a few millimetres instead of stopping at
+  triangle edges;
+- ``eye_radial``: 0 at a pupil's centre .. 1 at the limbus, for the iris colour ramp.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from assets_pipeline.head_asset import HeadAsset
+from synth.render.cycles_materials import HEAD_SLOTS
+from synth.spec import MASK_CLASS_IDS as C
+
+SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
+PART_SCLERA, PART_TEETH, PART_CLOTHING, PART_IRIS, PART_PUPIL = 1, 2, 4, 5, 6
+CHEEK_SIGMA_M = 0.016  # radius of the cheek flush blob
+
+
+def material_slots(asset: HeadAsset, has_hair: bool) -> np.ndarray:
+    """(F,) int32 index into HEAD_SLOTS for every head triangle."""
+    part, region = asset.face_part, asset.face_region
+    slot = np.full(len(part), SLOT["skin"], np.int32)
+    slot[region == C["mouth_interior"]] = SLOT["mouth"]
+    for code, name in (
+        (PART_SCLERA, "sclera"),
+        (PART_IRIS, "iris"),
+        (PART_PUPIL, "pupil"),
+        (PART_TEETH, "teeth"),
+        (PART_CLOTHING, "clothing"),
+    ):
+        slot[part == code] = SLOT[name]
+    if has_hair:
+        slot[asset.face_scalp & (part == 0)] = SLOT["hair"]
+    return slot
+
+
+def _vertex_adjacency(faces: np.ndarray, n: int) -> sp.csr_matrix:
+    """Row-normalised vertex adjacency (including self) from triangles."""
+    i = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2], np.arange(n)])
+    j = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0], np.arange(n)])
+    a = sp.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)).tocsr()
+    a = ((a + a.T) > 0).astype(np.float64)
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    return sp.diags(1.0 / deg) @ a
+
+
+def _face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndarray:
+    """Mean of ``face_value`` over each vertex's incident faces."""
+    num = np.bincount(faces.ravel(), np.repeat(face_value, 3), minlength=n)
+    den = np.bincount(faces.ravel(), minlength=n)
+    return num / np.maximum(den, 1)
+
+
+def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
+    """(V,4) float32 weights in [0,1]: lips, flush, brow, eyelid (RGBA of ``regions``)."""
+    faces, region, part = asset.faces, asset.face_region, asset.face_part
+    n = asset.n_vertices
+    skin = part == 0
+    sel = {
+        "lips": np.isin(region, [C["upper_lip"], C["lower_lip"]]),
+        "flush": np.isin(region, [C["nose"], C["left_ear"], C["right_ear"]]),
+        "brow": np.isin(region, [C["left_brow"], C["right_brow"]]),
+        "lid": skin & np.isin(region, [C["left_eye"], C["right_eye"]]),
+    }
+    adj = _vertex_adjacency(faces, n)
+    out = []
+    for key, faces_in in sel.items():
+        w = _face_to_vertex(faces, n, (faces_in & skin).astype(np.float64))
+        for _ in range(smooth_iters):
+            w = adj @ w
+        if key == "flush":
+            w = 0.6 * w + _cheeks(asset)
+        out.append(np.clip(w * 1.3, 0.0, 1.0))
+    return np.stack(out, axis=1).astype(np.float32)
+
+
+def _cheeks(asset: HeadAsset) -> np.ndarray:
+    """Gaussian blobs on both cheeks (between the jaw, the nostril and the lower lid)."""
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    v = asset.template.astype(np.float64)
+    w = np.zeros(len(v))
+    for jaw, nose, lid in ((2, 31, 41), (14, 35, 46)):
+        c = (lm[jaw] + lm[nose] + lm[lid]) / 3.0
+        d2 = np.sum((v - c) ** 2, axis=1)
+        w += 0.8 * np.exp(-d2 / (2 * CHEEK_SIGMA_M**2))
+    return w
+
+
+def eye_radial(asset: HeadAsset) -> np.ndarray:
+    """(V,) float32: 0 at each pupil's centre rising to 1 at its iris' outer edge; 1
+    elsewhere."""
+    faces, part = asset.faces, asset.face_part
+    v = asset.template.astype(np.float64)
+    out = np.ones(len(v), np.float32)
+    iris_v = np.unique(faces[np.isin(part, [PART_IRIS, PART_PUPIL])])
+    pupil_v = np.unique(faces[part == PART_PUPIL])
+    for side in (-1.0, 1.0):
+        iv = iris_v[np.sign(v[iris_v, 0]) == side]
+        pv = pupil_v[np.sign(v[pupil_v, 0]) == side]
+        if len(iv) == 0 or len(pv) == 0:
+            continue
+        centre = v[pv].mean(axis=0)
+        r = np.linalg.norm(v[iv] - centre, axis=1)
+        out[iv] = (r / max(r.max(), 1e-9)).astype(np.float32)
+    return out

@@ -163,8 +163,8 @@ class HeadAsset:
         coeff = np.prod(np.where(mask, var_w[None, :], 1.0), axis=1)
         nz = np.nonzero(coeff > 1e-9)[0]
         c = coeff[nz].astype(np.float32)
-        dv = np.tensordot(c, self.phenotype_shapes[nz], axes=1)
-        dj = np.tensordot(c, self.joint_phenotype_shapes[nz], axes=1)
+        dv = lincomb(c, self.phenotype_shapes, nz)
+        dj = lincomb(c, self.joint_phenotype_shapes, nz)
         if local_changes:
             unknown = set(local_changes) - set(self.local_names)
             if unknown:
@@ -192,12 +192,9 @@ class HeadAsset:
         for name, val in face_units.items():
             w[self.expression_names.index(name)] = val
         nz = np.nonzero(w)[0]
-        dv = np.tensordot(w[nz], self.expression_shapes[nz], axes=1)
-        dj = np.tensordot(w[nz], self.joint_expression_shapes[nz], axes=1)
-        if len(nz) == 0:
-            dv = np.zeros_like(self.template)
-            dj = np.zeros_like(self.joint_template)
-        return dv.astype(np.float32), dj.astype(np.float32)
+        dv = lincomb(w[nz], self.expression_shapes, nz)
+        dj = lincomb(w[nz], self.joint_expression_shapes, nz)
+        return dv, dj
 
     def preset_weights(self, name: str, intensity: float = 1.0) -> dict[str, float]:
         """Face-unit weights of a named preset scaled by ``intensity`` in [0, 1]."""
@@ -323,6 +320,24 @@ class HeadAsset:
             presets=meta.pop("presets"),
             meta=meta,
         )
+
+
+def lincomb(coeffs: np.ndarray, shapes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """sum_k coeffs[k] * shapes[rows[k]] in float32, accumulated in a fixed order with
+    elementwise ufuncs: unlike BLAS (whose reduction order follows the thread count), the
+    result is bit-identical on every machine and in every worker."""
+    out = np.zeros(shapes.shape[1:], dtype=np.float32)
+    for c, r in zip(np.asarray(coeffs, dtype=np.float32), rows, strict=True):
+        out += c * shapes[r]
+    return out
+
+
+def transform_points(points: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """R @ p + t for (N,3) points with elementwise ufuncs (bit-reproducible, see lincomb)."""
+    p = np.asarray(points, dtype=np.float64)
+    R = np.asarray(R, dtype=np.float64)
+    cols = [p[:, 0] * R[i, 0] + p[:, 1] * R[i, 1] + p[:, 2] * R[i, 2] + t[i] for i in range(3)]
+    return np.stack(cols, axis=1)
 
 
 def _rotvec(R: np.ndarray) -> np.ndarray:

@@ -73,7 +73,9 @@ def transfer_landmarks(
             else:  # no silhouette vertex in this cone: project the template point
                 project.append(i)
     if project:
-        for i, (f, b) in zip(project, _project(v, F, _scaled(eye_distance_m)[project]), strict=True):
+        for i, (f, b) in zip(
+            project, _project(v, F, _scaled(eye_distance_m)[project]), strict=True
+        ):
             out_f[i], out_b[i] = f, b
     return out_f, out_b
 

@@ -188,4 +188,3 @@ def _chumpy_array(obj: _ChumpyNode) -> np.ndarray:
         names = s.get("dterms") or sorted(k for k in s if k[:1] == "m" and k[1:].isdigit())
         return np.concatenate([term(n) for n in names], axis=s.get("axis", 0))
     raise AssetError(f"unsupported chumpy expression {obj.source_name} (only arrays are read)")
-

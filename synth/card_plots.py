@@ -125,8 +125,8 @@ def plot_expressions(s: Summary, path: Path) -> None:
 def plot_head_pose(s: Summary, path: Path) -> None:
     fig, axes = _figure(3, width=12.0)
     v = s.values
-    for ax, key, name in zip(axes, ("yaw_deg", "pitch_deg", "roll_deg"), ("yaw", "pitch", "roll")):
-        _hist(ax, v[key], v["split"], name, "degrees")
+    for ax, name in zip(axes, ("yaw", "pitch", "roll"), strict=True):
+        _hist(ax, v[f"{name}_deg"], v["split"], name, "degrees")
     axes[0].legend(frameon=False, fontsize=8)
     _save(fig, path)
 

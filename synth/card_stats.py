@@ -172,6 +172,18 @@ def _by_split(labels, splits, order=()) -> dict:
     return out
 
 
+def _unique_xy(scenes, kind: str, limit: int = 3) -> list[list[float]] | None:
+    """Distinct camera-frame (x, y) positions of the lights of ``kind`` (mm-rounded), or
+    None when there are more than ``limit`` (the light moves)."""
+    xy = {
+        (round(li.position_m[0], 3), round(li.position_m[1], 3))
+        for s in scenes
+        for li in s.lights
+        if li.kind == kind
+    }
+    return [list(p) for p in sorted(xy)] if len(xy) <= limit else None
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) uint8 sRGB -> (..., 3) CIELAB (D65 white)."""
     c = rgb.astype(np.float64) / 255.0
@@ -244,8 +256,15 @@ def _pixel_stats(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
         "depth_max_m": float(dmax) if dmax > 0 else None,
         "face_median_depth_m": describe(face_med),
         "mask_share": {names.get(i, str(i)): float(hist[i] / total) for i in range(n_cls)},
+        "mask_classes": [
+            {"id": i, "name": names.get(i, str(i)), "share": float(hist[i] / total)}
+            for i in range(n_cls)
+        ],
         "skin_ita": {
             "samples": len(ita),
+            "light_share": float(np.mean([ita_category(x) in ("very light", "light") for x in ita]))
+            if ita
+            else None,
             "degrees": describe(ita),
             "categories": {
                 name: sum(ita_category(x) == name for x in ita) for name, _ in ITA_CATEGORIES
@@ -310,11 +329,16 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
         for s in SPLITS
     }
     non_neutral = v["intensity"][v["expression"] != "neutral"]
+    id_sets = {s_: {r.identity_id for r in recs if r.split == s_} for s_ in SPLITS}
     stats = {
         "samples": len(recs),
+        "splits_disjoint_by_identity": all(
+            not (id_sets[a] & id_sets[b]) for a in SPLITS for b in SPLITS if a < b
+        ),
         "planned_samples": int(ds.meta["n"]),
         "complete": bool(ds.meta.get("complete", False)) and len(recs) == int(ds.meta["n"]),
         "index_range": [recs[0].index, recs[-1].index],
+        "indices_contiguous": recs[-1].index - recs[0].index + 1 == len(recs),
         "splits": splits,
         "identity_pool": ds.config.identity.count,
         "identities": len(ids),
@@ -331,6 +355,7 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
                     "count": int((v["light_kind"] == kind).sum()),
                     "kelvin": describe(v["light_kelvin"][v["light_kind"] == kind]),
                     "power_w": describe(v["light_power_w"][v["light_kind"] == kind]),
+                    "positions_xy_m": _unique_xy(scenes, kind),
                 }
                 for kind in dict.fromkeys(v["light_kind"].tolist())
             },
@@ -347,6 +372,7 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
             for kind in ds.file_formats
         },
         "bytes_total": int(sum(ds.file_bytes.values())),
+        "records_bytes": (ds.root / SAMPLES_FILE).stat().st_size,
     }
     if pixels:
         pstats, pvalues = _pixel_stats(ds)

@@ -30,12 +30,13 @@ def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from assets_pipeline.head_asset import AssetError
+        from synth.card_stats import CardError
         from synth.config import ConfigError
         from synth.generate import GenerateError
 
         try:
             return fn(*args, **kwargs)
-        except (AssetError, ConfigError, GenerateError) as exc:
+        except (AssetError, ConfigError, GenerateError, CardError) as exc:
             err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
@@ -299,6 +300,58 @@ def preview(
     path = ensure_default_asset(asset)
     render_preview(cfg, path, renderer, ropts, seed, range(start, start + n), out_file)
     console.print(f"wrote {out_file}")
+
+
+@app.command()
+@user_errors
+def merge(
+    shards: list[Path] = typer.Argument(..., help="Shard directories written with --shard I/N."),
+    out_dir: Path = typer.Option(..., "--out", help="Merged dataset directory."),
+):
+    """Merge shards into exactly the dataset one unsharded run writes."""
+    from synth.merge import merge as run
+
+    k = run(shards, out_dir)
+    console.print(f"merged {len(shards)} shard(s), {k} samples -> {out_dir}")
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    dataset: Path = typer.Argument(..., help="Dataset directory."),
+    format: str = typer.Option(
+        ..., "--format", help="webdataset (tar shards) or hf (load_from_disk)."
+    ),
+    out_dir: Path = typer.Option(..., "--out", help="Output directory."),
+):
+    """Export for streaming training: WebDataset tar shards or a Hugging Face dataset."""
+    from synth.export import export
+
+    res = export(dataset, format, out_dir)
+    console.print(
+        f"exported {dataset} as {format} -> {out_dir}"
+        + (f" ({len(res)} shards)" if isinstance(res, list) else "")
+    )
+
+
+# ---------------------------------------------------------------- card
+@app.command()
+@user_errors
+def card(
+    dataset: Path = typer.Argument(..., help="Dataset directory written by synth generate."),
+    out: Path = typer.Option(
+        None, "--out", help="Card file (.md; default DIR/README.md); figures go to card/ beside it."
+    ),
+):
+    """Write the dataset's data card: HF front matter, datasheet sections, figures."""
+    from synth.card import CardValidationError, write_card
+
+    try:
+        path = write_card(dataset, out)
+    except CardValidationError as exc:  # a bug in the card writer, not bad input
+        err.print(f"internal error: the card fails validation: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"wrote {path} (figures and stats.json in {path.parent / 'card'})")
 
 
 def main() -> None:  # pragma: no cover

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assets_pipeline.head_asset import HeadAsset
+from assets_pipeline.head_asset import HeadAsset, transform_points
 from synth.spec import MASK_CLASS_IDS as C
 from synth.spec import SceneSpec
 
@@ -153,7 +153,9 @@ def _clutter(spec: SceneSpec, rng: np.random.Generator):
         size = rng.uniform(0.15, 0.6)
         if rng.uniform() < 0.5:
             pv, pf = _primitive("box")
-            pv = (pv * rng.uniform(0.4, 1.0, 3) * size) @ _random_rotation(rng).T
+            pv = transform_points(
+                pv * rng.uniform(0.4, 1.0, 3) * size, _random_rotation(rng), np.zeros(3)
+            )
         else:
             pv, pf = _primitive("sphere")
             pv = pv * size / 2
@@ -186,9 +188,11 @@ def build_geometry(
     R = head_rotation(hp.yaw_deg, hp.pitch_deg, hp.roll_deg)
     verts_h, joints_h = asset.posed(asset.template + dv + ev, asset.joint_template + dj + ej, R)
     T = np.array(spec.camera.cam_from_world)
-    verts = verts_h @ T[:3, :3].T + T[:3, 3]
-    lms = asset.landmarks(verts_h) @ T[:3, :3].T + T[:3, 3]
-    head_joint = joints_h[asset.joint_names.index("head")] @ T[:3, :3].T + T[:3, 3]
+    verts = transform_points(verts_h, T[:3, :3], T[:3, 3])
+    lms = transform_points(asset.landmarks(verts_h), T[:3, :3], T[:3, 3])
+    head_joint = transform_points(joints_h[[asset.joint_names.index("head")]], T[:3, :3], T[:3, 3])[
+        0
+    ]
 
     parts_v, parts_f = [verts], [asset.faces.astype(np.int64)]
     cls = [head_classes(asset, spec)]

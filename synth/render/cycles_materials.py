@@ -34,6 +34,7 @@ BACKGROUND_SLOTS = ("backdrop", "clutter")
 SKIN_BASE = np.array([0.90, 0.75, 0.65])
 K_MELANIN = np.array([1.0, 1.25, 1.9])
 K_BLOOD = np.array([0.02, 0.55, 0.45])
+SKIN_SSS_METHOD = "RANDOM_WALK_SKIN"
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -95,9 +96,10 @@ class NodeBuilder:
                 socket.default_value = value
         return node.outputs[2]
 
-    def math(self, op: str, a, b=0.0, name: str | None = None):
-        node = self.new("ShaderNodeMath", name, operation=op)
-        for socket, value in ((node.inputs[0], a), (node.inputs[1], b)):
+    def math(self, op: str, a, b=0.0, c=0.0):
+        """ShaderNodeMath ``op`` of sockets or constants (``c``: MULTIPLY_ADD's addend)."""
+        node = self.new("ShaderNodeMath", operation=op)
+        for socket, value in zip(node.inputs, (a, b, c), strict=True):
             if hasattr(value, "is_output"):
                 self.link(value, socket)
             else:
@@ -120,8 +122,8 @@ class NodeBuilder:
         self.link(vector, node.inputs["Vector"])
         return node
 
-    def principled(self, name: str = "bsdf", **inputs):
-        node = self.new("ShaderNodeBsdfPrincipled", name)
+    def principled(self, name: str = "bsdf", sss_method: str = "BURLEY", **inputs):
+        node = self.new("ShaderNodeBsdfPrincipled", name, subsurface_method=sss_method)
         for key, value in inputs.items():
             node.inputs[key.replace("_", " ")].default_value = value
         return node
@@ -181,8 +183,8 @@ def _skin(bpy):
         Coat_Weight=0.08,
         Coat_Roughness=0.25,
         Coat_IOR=1.4,
+        sss_method=SKIN_SSS_METHOD,
     )
-    bsdf.subsurface_method = "RANDOM_WALK_SKIN"
     nb.link(col, bsdf.inputs["Base Color"])
     nb.link(rough, bsdf.inputs["Roughness"])
     nb.link(bump.outputs["Normal"], bsdf.inputs["Normal"])

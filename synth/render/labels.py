@@ -75,20 +75,28 @@ def labels_from_triangles(
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
     """(N,3) camera-frame points -> (N,2) pixel coordinates (OpenCV convention)."""
-    p = points.astype(np.float64) @ K.T
-    return p[:, :2] / p[:, 2:3]
+    p = np.asarray(points, dtype=np.float64)
+    u = (p[:, 0] * K[0, 0] + p[:, 1] * K[0, 1]) / p[:, 2] + K[0, 2]
+    v = (p[:, 1] * K[1, 1]) / p[:, 2] + K[1, 2]
+    return np.stack([u, v], axis=1)
 
 
 def landmark_visibility(
     pts2d: np.ndarray, pts3d: np.ndarray, depth: np.ndarray, tol_m: float = 0.003
 ) -> np.ndarray:
-    """True where a landmark is inside the image and not hidden: the depth at its nearest
-    pixel is within ``tol_m`` of the landmark's own z (or behind it)."""
+    """True where a landmark is inside the image and shows in it: some pixel of the 3x3
+    neighbourhood of its nearest pixel has a depth within ``tol_m`` of the landmark's own z
+    (the neighbourhood keeps points on a silhouette, seen at a grazing angle, visible)."""
     h, w = depth.shape
     u = np.round(pts2d[:, 0]).astype(int)
     v = np.round(pts2d[:, 1]).astype(int)
     inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    vis = np.zeros(len(pts2d), bool)
-    d = depth[v[inside], u[inside]]
-    vis[inside] = (d > 0) & (d >= pts3d[inside, 2] - tol_m)
-    return vis
+    best = np.full(len(pts2d), np.inf)
+    for dv in (-1, 0, 1):
+        for du in (-1, 0, 1):
+            uu = np.clip(u + du, 0, w - 1)
+            vv = np.clip(v + dv, 0, h - 1)
+            d = depth[vv, uu]
+            err = np.where(d > 0, np.abs(d - pts3d[:, 2]), np.inf)
+            best = np.minimum(best, err)
+    return inside & (best <= tol_m)

@@ -5,9 +5,10 @@ camera-frame geometry and the spec's lights, shade in numpy: lighting is evaluat
 vertices (Lambert diffuse + a Blinn-Phong sheen per point light with inverse-square
 falloff, plus ambient), multiplied by each face's albedo at its corners, and interpolated
 to every pixel with perspective-correct barycentric coordinates (Gouraud shading); then an
-exponential tone curve and the sRGB transfer function (a lookup table). No shadows, no anti-aliasing: this is the preview/pre-training
-path; the photoreal path is Cycles. Because RGB and labels come from one rasterisation,
-they cannot disagree about which surface a pixel shows.
+exponential tone curve and the sRGB transfer function (a lookup table). No shadows, no
+anti-aliasing: this is the preview/pre-training path; the photoreal path is Cycles.
+Because RGB and labels come from one rasterisation, they cannot disagree about which
+surface a pixel shows.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Executors beyond the local process pool (see synth.generate.EXECUTORS)."""

@@ -84,3 +84,12 @@ def test_bad_files(tmp_path):
         load_config(bad)
     with pytest.raises(ConfigError):
         parse_resolution("640by480")
+
+
+def test_shipped_default_yaml_equals_defaults():
+    from pathlib import Path
+
+    import synth
+
+    path = Path(synth.__file__).parent / "configs" / "default.yaml"
+    assert load_config(path) == load_config()

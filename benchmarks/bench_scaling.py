@@ -1,0 +1,63 @@
+"""Samples/s vs local workers (1, 2) for the fast and Cycles paths, with scaling efficiency
+(rate with W workers / (W x rate with 1)). Writes benchmarks/results/scaling.json.
+
+Run: .venv/bin/python benchmarks/bench_scaling.py [--fast-n 300] [--cycles-n 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+os.environ.setdefault("LP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import machine_info  # noqa: E402
+
+from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from synth.config import load_config  # noqa: E402
+from synth.generate import generate  # noqa: E402
+
+
+def rate(renderer: str, n: int, workers: int, options: dict) -> dict:
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        s = generate(
+            load_config(), tmp / "ds", n, seed=0, renderer=renderer, renderer_options=options,
+            asset_path=default_asset_path(), workers=workers, chunk_size=max(1, n // (4 * workers)),
+        )  # fmt: skip
+        size = sum(p.stat().st_size for p in (tmp / "ds").rglob("*") if p.is_file()) / n
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"workers": workers, "samples": n, "seconds": s.seconds, "samples_per_s": s.rate,
+            "bytes_per_sample": size}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fast-n", type=int, default=300)
+    ap.add_argument("--cycles-n", type=int, default=6)
+    ap.add_argument("--skip-cycles", action="store_true")
+    args = ap.parse_args()
+    out = {"resolution": "640x480", "machine": machine_info(), "paths": {}}
+    paths = [("fast", args.fast_n, {})]
+    if not args.skip_cycles:
+        paths.append(("cycles", args.cycles_n, {"device": "cpu"}))
+    for name, n, opts in paths:
+        runs = [rate(name, n, w, opts) for w in (1, 2)]
+        eff = runs[1]["samples_per_s"] / (2 * runs[0]["samples_per_s"])
+        out["paths"][name] = {"runs": runs, "scaling_efficiency_2_workers": eff}
+        print(name, json.dumps(out["paths"][name]))
+    dst = Path(__file__).parent / "results" / "scaling.json"
+    dst.parent.mkdir(exist_ok=True)
+    dst.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,8 +11,9 @@ Procedure (docs/ASSETS_SOURCES.md has the tables):
    makes it so (recorded in ``meta["unit_scale"]``).
 3. Origin: the eye midpoint when eyes are found -- other mesh objects, vertex groups of the
    head or armature bones whose names contain "eye" (not lash/brow/lid/...), split into the
-   subject's left (x > 0) and right -- else the centre of the bounding box of the top
-   ``HEAD_TOP_M`` of the mesh (``meta["origin"]`` says which).
+   subject's left (x > 0) and right -- else an estimate from the bounding box of the top
+   24 cm (the head): centred in x, ``CROWN_TO_EYES_M`` below the crown (mid-height for a
+   shorter mesh), ``TIP_TO_EYES_M`` behind the front-most point (``meta["origin"]``).
 4. Shape keys: names are matched to the 52 ARKit units ignoring case, ``_``/``-``/spaces, a
    namespace before the last ``.``/``:``/``|`` (``blendShape1.jawOpen``), an ``ARKit``/
    ``BS`` prefix and ``_L``/``_R`` suffixes (``Eye_Blink_L`` -> ``eyeBlinkLeft``). Missing
@@ -42,7 +43,8 @@ from assets_pipeline.expressions import ARKIT_UNITS, PRESETS
 from assets_pipeline.head_asset import CHAIN_BONES, PHENOTYPE_VARIATIONS, AssetError, HeadAsset
 
 PLAUSIBLE_EXTENT_M = (0.1, 3.0)
-HEAD_TOP_M = 0.24
+# Eye midpoint of the default asset: 12 cm below the crown, 4.5 cm behind the nose tip.
+CROWN_TO_EYES_M, TIP_TO_EYES_M = 0.12, 0.045
 DEFAULT_PIVOT_M = (0.0, 0.031, 0.108)
 NOMINAL_EYE_HALF_DISTANCE_M = 0.031
 _EYE_RE = re.compile(r"eye(?!.*(lash|brow|lid|occlu|tear|shadow|socket|line))", re.I)
@@ -160,10 +162,10 @@ def _assemble(path, mesh, verts, keys, eyes, origin, origin_how, rig, scale, ste
         from assets_pipeline.makehuman import _mark_iris
 
         meta_extra["pupil_vertices"] = _mark_iris(verts, faces, part, region)
-    from assets_pipeline.landmark_transfer import transfer_landmarks
+    from assets_pipeline.landmark_transfer import jaw_faces, transfer_landmarks
 
     eye_dist = float(np.linalg.norm(eye_l - eye_r)) if eyes is not None else None
-    lf, lb = transfer_landmarks(verts, faces, eye_dist, face_ok=part == 0)
+    lf, lb = transfer_landmarks(verts, faces, eye_dist, face_ok=jaw_faces(part, region))
     n_loc, n_j = len(local_names), len(joints)
     return HeadAsset(
         template=verts.astype(np.float32),
@@ -218,10 +220,11 @@ def _origin(verts: np.ndarray, eyes) -> tuple[np.ndarray, str]:
     if eyes is not None:
         return (eyes[0] + eyes[1]) / 2, "eye midpoint"
     top = verts[:, 1].min()
-    head = verts[verts[:, 1] < top + HEAD_TOP_M]
-    return (
-        head.min(axis=0) + head.max(axis=0)
-    ) / 2, f"bounding-box centre of the top {HEAD_TOP_M} m"
+    head = verts[verts[:, 1] < top + 2 * CROWN_TO_EYES_M]
+    lo, hi = head.min(axis=0), head.max(axis=0)
+    y = min(top + CROWN_TO_EYES_M, (lo[1] + hi[1]) / 2)
+    est = np.array([(lo[0] + hi[0]) / 2, y, lo[2] + TIP_TO_EYES_M])
+    return est, "estimated eye midpoint (no eyes found; bounding box of the head)"
 
 
 def _eye_points(bpy, head_obj, to_head) -> list[np.ndarray] | None:

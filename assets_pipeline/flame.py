@@ -174,7 +174,10 @@ def _read_sidecar(path: Path) -> dict:
         with open(path, "rb") as fh:
             try:
                 version = np.lib.format.read_magic(fh)
-                np.lib.format._read_array_header(fh, version)
+                if version == (1, 0):
+                    np.lib.format.read_array_header_1_0(fh)
+                else:
+                    np.lib.format.read_array_header_2_0(fh)
             except ValueError as exc:
                 raise AssetError(f"{path}: not a .npy file ({exc})") from None
             obj = to_plain(loads_restricted(fh.read()))
@@ -294,7 +297,9 @@ def build_flame_asset(model_path: str | Path, progress=None) -> HeadAsset:
         from assets_pipeline.makehuman import _mark_iris
 
         meta_extra["pupil_vertices"] = _mark_iris(template, faces, face_part, face_region)
-    lf, lb, lmk_how = _landmarks(template, faces, face_part, joints0, origin, embedding, eye_l)
+    lf, lb, lmk_how = _landmarks(
+        template, faces, face_part, face_region, joints0, origin, embedding
+    )
 
     zero_units = [u for u in ARKIT_UNITS if u not in POSE_UNITS]
     return HeadAsset(
@@ -392,8 +397,8 @@ def _regions(model_path: Path, verts, faces, weights):
     return region, part, scalp
 
 
-def _landmarks(verts, faces, face_part, joints0, origin, embedding, eye_l):
-    from assets_pipeline.landmark_transfer import transfer_landmarks
+def _landmarks(verts, faces, face_part, face_region, joints0, origin, embedding):
+    from assets_pipeline.landmark_transfer import jaw_faces, transfer_landmarks
 
     eyes = joints0[[3, 4]] - origin
     eye_dist = float(np.linalg.norm(eyes[0] - eyes[1]))
@@ -411,7 +416,8 @@ def _landmarks(verts, faces, face_part, joints0, origin, embedding, eye_l):
             if len(lf) == 68
             else "FLAME static embedding (17-67) + geometric jaw contour (0-16)"
         )
-    lf, lb = transfer_landmarks(verts, faces, eye_dist, fixed=fixed, face_ok=face_part == 0)
+    ok = jaw_faces(face_part, face_region)
+    lf, lb = transfer_landmarks(verts, faces, eye_dist, fixed=fixed, face_ok=ok)
     return lf, lb, how
 
 

@@ -4,10 +4,12 @@ Used by the FLAME source (for the 17 jaw-contour points FLAME's static embedding
 all 68 when the file has no embedding) and by the FBX/glTF source (always). Procedure, in the
 head frame (x = subject's left = image right, y down, z back, origin at the eye midpoint):
 
-- jaw 0-16: the frontal silhouette of the face, like ``landmarks.py``: vertices below eye
-  level and less than ``JAW_DEPTH_M`` behind the eye centres (in front of the ears), sampled
-  along 17 rays from the origin, from image left (0) through straight down (8, chin) to image
-  right (16); the farthest vertex within a 4-degree cone of each ray;
+- jaw 0-16: the frontal silhouette of the face, like ``landmarks.py``: face vertices (the
+  caller's ``face_ok``: skin, no neck or clothing) below eye level and less than
+  ``JAW_DEPTH_M`` behind the eye centres (in front of the ears), sampled along 17 rays from
+  the origin, from image left (0) through straight down (8, chin) to image right (16); the
+  farthest vertex within a 4-degree cone of each ray and within ``JAW_REACH`` times the
+  (scaled) template point's distance, so the chest and shoulders of a bust never count;
 - 17-67: the default MakeHuman asset's landmarks (mean identity, neutral face; x/y in
   ``TEMPLATE_XY_MM``), scaled by the ratio of eye-centre distances when the head has eyes,
   projected along +z onto the first surface they meet (a barycentric point); a point whose
@@ -39,6 +41,7 @@ TEMPLATE_XY_MM = np.array([
 ])  # fmt: skip
 TEMPLATE_EYE_DISTANCE_M = 0.0622  # between the default asset's eyeball centres
 JAW_DEPTH_M = 0.02  # jaw candidates lie at most this far behind the eye centres
+JAW_REACH = 1.3  # ... and at most this many times the template point's distance from the origin
 _CONE_DEG = 4.0
 
 
@@ -53,7 +56,7 @@ def transfer_landmarks(
 
     ``vertices`` (V,3) metres in the head frame; ``fixed`` maps iBUG index -> (face, bary)
     for points the source defines itself; ``face_ok`` (F,) bool limits the jaw contour to
-    skin faces (default: all faces).
+    face skin (default: all faces; see :func:`jaw_faces`).
     """
     v = np.asarray(vertices, dtype=np.float64)
     F = np.asarray(faces, dtype=np.int64)
@@ -66,7 +69,7 @@ def transfer_landmarks(
     project = [i for i in range(17, 68) if i not in fixed]
     jaw_missing = [i for i in range(17) if i not in fixed]
     if jaw_missing:
-        jaw = _jaw_silhouette(v, F, ok)
+        jaw = _jaw_silhouette(v, F, ok, _scaled(eye_distance_m)[:17])
         for i in jaw_missing:
             if jaw[i] >= 0:
                 out_f[i], out_b[i] = _vertex_bary(F, int(jaw[i]))
@@ -106,7 +109,7 @@ def _project(v: np.ndarray, F: np.ndarray, xy: np.ndarray) -> list[tuple[int, np
     return out
 
 
-def _jaw_silhouette(v: np.ndarray, F: np.ndarray, face_ok: np.ndarray) -> np.ndarray:
+def _jaw_silhouette(v: np.ndarray, F: np.ndarray, face_ok: np.ndarray, tmpl: np.ndarray):
     """Vertex id per jaw point 0-16 (-1 where a cone holds no candidate)."""
     cand = np.unique(F[face_ok])
     cand = cand[(v[cand, 2] < JAW_DEPTH_M) & (v[cand, 1] > -0.005)]
@@ -116,7 +119,8 @@ def _jaw_silhouette(v: np.ndarray, F: np.ndarray, face_ok: np.ndarray) -> np.nda
     for i in range(17):
         phi = np.pi - i * np.pi / 16
         dang = np.abs(np.angle(np.exp(1j * (ang - phi))))
-        cone = np.nonzero(dang < np.deg2rad(_CONE_DEG))[0]
+        reach = JAW_REACH * np.linalg.norm(tmpl[i])
+        cone = np.nonzero((dang < np.deg2rad(_CONE_DEG)) & (np.hypot(*q.T) < reach))[0]
         if len(cone):
             proj = q[cone] @ np.array([np.cos(phi), np.sin(phi)])
             out[i] = cand[cone[np.argmax(proj)]]
@@ -128,3 +132,12 @@ def _vertex_bary(F: np.ndarray, vid: int) -> tuple[int, np.ndarray]:
     bary = np.zeros(3, dtype=np.float32)
     bary[corner] = 1.0
     return int(fi), bary
+
+
+def jaw_faces(face_part: np.ndarray, face_region: np.ndarray) -> np.ndarray:
+    """Faces that may carry the jaw contour: skin-mesh faces not labelled neck, clothing,
+    hair or ear (F,) bool."""
+    from synth.spec import MASK_CLASS_IDS as C
+
+    excluded = [C[n] for n in ("neck", "clothing", "hair", "left_ear", "right_ear")]
+    return (np.asarray(face_part) == 0) & ~np.isin(face_region, excluded)

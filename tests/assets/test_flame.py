@@ -250,15 +250,46 @@ def test_flame_frame_and_bases_match_smplx(flame_asset, flame_files):
     assert (v - a.template)[jaw, 1].mean() > 1e-3
 
 
-def test_flame_npz_and_fallback_landmarks(flame_files, tmp_path):
+def test_flame_npz_masks_and_fallback_landmarks(flame_files, tmp_path):
     d, data = flame_files
     plain = dict(np.load(d / "flame_plain.npz"))
     del plain["lmk_faces_idx"], plain["lmk_bary_coords"]
     np.savez(tmp_path / "flame.npz", **plain)
+    v = data["v_template"]
+    head = np.arange(162)  # FLAME_masks.pkl beside the model: vertex ids per region
+    x, y, z = v[head].T
+    masks = {
+        "nose": head[(z > 0.06) & (np.abs(x) < 0.03) & (np.abs(y + 0.01) < 0.03)],
+        "lips": head[(z > 0.04) & (np.abs(x) < 0.04) & (y < -0.03) & (y > -0.08)],
+        "left_ear": head[x > 0.07],
+        "right_ear": head[x < -0.07],
+        "scalp": head[y > 0.05],
+    }
+    (tmp_path / "FLAME_masks.pkl").write_bytes(pickle.dumps(masks, protocol=2))
     a = build_asset("flame", tmp_path / "flame.npz")
-    assert a.n_vertices == len(data["v_template"])
+    assert a.n_vertices == len(v)
+    for cls in ("nose", "upper_lip", "lower_lip", "left_ear", "right_ear"):
+        assert (a.face_region == C[cls]).any(), cls
+    ear_x = a.template[a.faces[a.face_region == C["left_ear"]]][..., 0]
+    assert (ear_x > 0).all() and a.face_scalp.any()
     assert "fallback" in a.meta["landmarks"]
     lm = a.landmarks(a.template)
     assert np.isfinite(lm).all()
     assert lm[8, 1] > lm[30, 1] > lm[27, 1]  # chin below the nose tip below the nose root
     assert lm[36, 0] < 0 < lm[45, 0]  # image-left eye corner is the subject's right eye
+
+
+def test_landmark_embedding_sidecars(tmp_path):
+    from assets_pipeline.flame import _read_embedding
+
+    model = tmp_path / "generic_model.pkl"
+    assert _read_embedding(model, {}) is None
+    static = {"lmk_face_idx": np.arange(51), "lmk_b_coords": np.full((51, 3), 1 / 3)}
+    (tmp_path / "flame_static_embedding.pkl").write_bytes(pickle.dumps(static, protocol=2))
+    faces, bary = _read_embedding(model, {})
+    assert faces.shape == (51,) and bary.shape == (51, 3)
+    deca = {"full_lmk_faces_idx": np.arange(68)[None], "full_lmk_bary_coords": np.ones((1, 68, 3))}
+    np.save(tmp_path / "landmark_embedding.npy", deca, allow_pickle=True)  # DECA's layout
+    (tmp_path / "flame_static_embedding.pkl").unlink()
+    faces, bary = _read_embedding(model, {})
+    assert faces.shape == (68,) and bary.shape == (68, 3)

@@ -28,7 +28,7 @@ import numpy as np
 
 from synth.spec import MASK_CLASS_IDS as C
 
-_MIDLINE_M = 0.0025
+_MIDLINE_M = 0.001
 
 
 def _boundary_vertices(faces, a_mask, b_mask):

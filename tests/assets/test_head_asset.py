@@ -103,6 +103,10 @@ def test_landmarks_on_surface_and_in_face_region(asset):
     assert pts[36:42, 0].mean() < 0 < pts[42:48, 0].mean()
     assert pts[30, 2] < pts[27, 2] - 0.01
     assert pts[51, 1] < pts[57, 1]
+    # midline points lie on the symmetry plane of the mean identity
+    mean, _ = asset.evaluate(phenotypes={"age": 0.75})
+    mid = asset.landmarks(mean)[[8, 27, 28, 29, 30, 33, 51, 57, 62, 66]]
+    assert np.abs(mid[:, 0]).max() < 1e-4
 
 
 @pytest.mark.parametrize("expression", ["neutral", "scared"])

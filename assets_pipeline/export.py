@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assets_pipeline.fileio import default_file_mode
 from assets_pipeline.head_asset import AssetError, HeadAsset
 
 
@@ -55,9 +56,7 @@ def export_asset(
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt}")
         os.close(fd)
-        umask = os.umask(0)  # mkstemp makes the file 0600; give the export the usual mode
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, default_file_mode())  # mkstemp makes the file 0600
     except OSError as exc:
         raise AssetError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:

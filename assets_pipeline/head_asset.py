@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from assets_pipeline.fileio import atomic_write
 
 ASSET_FORMAT_VERSION = 1
 
@@ -278,15 +279,12 @@ class HeadAsset:
             joint_names=list(self.joint_names),
             presets=self.presets,
         )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
                 np.savez(fh, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+
+        return atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> HeadAsset:

@@ -186,7 +186,6 @@ def write_card(
         figures,
         metadata=meta,
         template=template,
-        dataset_name=ds.root.resolve().name,
         card_in_dataset=out.resolve().parent == ds.root.resolve(),
     )
     validate_card(text, ds.root)

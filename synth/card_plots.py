@@ -55,6 +55,17 @@ def _figure(ncols: int, width: float = 13.0, height: float = 3.2):
     return fig, axes
 
 
+def _legend(fig, ax) -> None:
+    """One split legend for the figure, outside the axes on the right."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", frameon=False, fontsize=9)
+
+
+def _headroom(ax, top: float) -> None:
+    """Room above the tallest bar for its count label."""
+    ax.set_ylim(0, max(top, 1) * 1.15)
+
+
 def _save(fig, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -100,7 +111,7 @@ def _bars(ax, table: dict, title: str, rotate: bool = False) -> None:
     ax.set_xticks(x, labels, rotation=30 if rotate else 0, ha="right" if rotate else "center")
     ax.set_title(title)
     ax.set_ylabel("count")
-    ax.margins(y=0.12)
+    _headroom(ax, bottom.max() if len(bottom) else 0)
 
 
 def plot_splits(s: Summary, path: Path) -> None:
@@ -108,14 +119,14 @@ def plot_splits(s: Summary, path: Path) -> None:
     for ax, key, title in ((a, "samples", "samples"), (b, "identities", "identities")):
         table = {k: {**{x: 0 for x in SPLITS}, k: s.stats["splits"][k][key]} for k in SPLITS}
         _bars(ax, table, f"{title} per split")
-    a.legend(frameon=False, fontsize=8)
+    _legend(fig, a)
     _save(fig, path)
 
 
 def plot_expressions(s: Summary, path: Path) -> None:
     fig, (a, b) = _figure(2, width=10.0)
     _bars(a, s.stats["expressions"], "samples per expression", rotate=True)
-    a.legend(frameon=False, fontsize=8)
+    _legend(fig, a)
     v = s.values
     keep = v["expression"] != "neutral"
     _hist(b, v["intensity"][keep], v["split"][keep], "intensity (non-neutral)", "preset weight")
@@ -127,7 +138,7 @@ def plot_head_pose(s: Summary, path: Path) -> None:
     v = s.values
     for ax, name in zip(axes, ("yaw", "pitch", "roll"), strict=True):
         _hist(ax, v[f"{name}_deg"], v["split"], name, "degrees")
-    axes[0].legend(frameon=False, fontsize=8)
+    _legend(fig, axes[0])
     _save(fig, path)
 
 
@@ -137,7 +148,7 @@ def plot_camera(s: Summary, path: Path) -> None:
     _hist(axes[0], v["distance_m"] * 1000, v["split"], "camera distance", "mm")
     _hist(axes[1], v["sensor_mm"], v["split"], "sensor width", "mm")
     _hist(axes[2], v["hfov_deg"], v["split"], "horizontal field of view", "degrees")
-    axes[0].legend(frameon=False, fontsize=8)
+    _legend(fig, axes[0])
     _save(fig, path)
 
 
@@ -145,11 +156,17 @@ def plot_lighting(s: Summary, path: Path) -> None:
     fig, axes = _figure(4, width=15.0)
     v = s.values
     rnd = v["light_kind"] != "key"  # the key light is fixed; its values are in the card
-    _hist(axes[0], v["light_kelvin"][rnd], v["light_split"][rnd], "random lights", "kelvin")
-    _hist(axes[1], v["light_power_w"][rnd], v["light_split"][rnd], "random lights", "watts")
+    _hist(
+        axes[0],
+        v["light_kelvin"][rnd],
+        v["light_split"][rnd],
+        "random-light colour temperature",
+        "kelvin",
+    )
+    _hist(axes[1], v["light_power_w"][rnd], v["light_split"][rnd], "random-light power", "watts")
     _hist(axes[2], v["ambient"], v["split"], "ambient", "fraction")
     _bars(axes[3], s.stats["backgrounds"], "backgrounds")
-    axes[0].legend(frameon=False, fontsize=8)
+    _legend(fig, axes[0])
     _save(fig, path)
 
 
@@ -172,8 +189,8 @@ def plot_identities(s: Summary, path: Path) -> None:
         axes[3].annotate(str(c), (k, c), ha="center", va="bottom", fontsize=8)
     axes[3].set_title("largest ancestry weight")
     axes[3].set_ylabel("identities")
-    axes[3].margins(y=0.12)
-    axes[0].legend(frameon=False, fontsize=8)
+    _headroom(axes[3], max(dom.values(), default=0))
+    _legend(fig, axes[0])
     _save(fig, path)
 
 
@@ -186,7 +203,7 @@ def plot_skin_tone(s: Summary, path: Path) -> None:
     a.set_title("ITA category of rendered skin pixels")
     a.set_ylabel("samples")
     a.tick_params(axis="x", labelrotation=20)
-    a.margins(y=0.12)
+    _headroom(a, max(cats.values(), default=0))
     b.scatter(s.values["ita_skin_tone"], s.values["ita_deg"], s=10, alpha=0.6, color="#C44E52")
     bounds = [lo for _, lo in ITA_CATEGORIES[:-1]]
     for lo in bounds:

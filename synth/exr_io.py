@@ -7,12 +7,12 @@ Writes are atomic (temp file in the same directory, then rename). Compression is
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import OpenEXR
 
+from assets_pipeline.fileio import atomic_write
 from synth.spec import DEPTH_CHANNEL
 
 
@@ -21,15 +21,12 @@ def write_exr(path: str | os.PathLike, channels: dict[str, np.ndarray]) -> None:
     path = Path(path)
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     data = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in channels.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".exr")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with OpenEXR.File(header, data) as f:
-            f.write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            f.write(str(tmp))
+
+    atomic_write(path, write, suffix=".exr")
 
 
 def read_exr(path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from assets_pipeline.fileio import atomic_write_bytes
 from synth.config import GenerateConfig
 from synth.exr_io import write_depth, write_exr
 from synth.render.base import RenderResult
@@ -30,17 +29,6 @@ from synth.spec import (
     SampleRecord,
     SceneSpec,
 )
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:

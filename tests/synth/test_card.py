@@ -247,3 +247,11 @@ def test_cli_writes_card_and_fails_1_on_invalid(dataset, tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["card", str(dataset), "--out", str(out2)])
     assert res.exit_code == 1 and "internal error" in res.output
     assert not out2.exists()  # a card that fails the checks never lands on disk
+
+
+def test_datasets_loads_the_card_config(dataset, tmp_path):
+    """The front matter's configs load with the `datasets` library, offline."""
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset(str(dataset), cache_dir=str(tmp_path / "hf"))
+    assert list(ds) == ["full"] and ds["full"].num_rows == N
+    assert Counter(ds["full"]["split"]) == Counter(r["split"] for r in _records(dataset))

@@ -1,0 +1,32 @@
+"""Architectures by ``--arch`` name: ``build_model(name)``, ``arch_names()``.
+
+Importing this package registers every family (``unet``, ``densedepth``).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from models.archs import densedepth, unet  # noqa: F401 - registers the families
+from models.archs.base import ARCHS, ArchSpec, register_arch
+from models.errors import BadInputError
+from models.registry import UnknownNameError
+
+__all__ = ["ARCHS", "ArchSpec", "arch_names", "build_model", "count_parameters", "register_arch"]
+
+
+def arch_names() -> list[str]:
+    return ARCHS.names()
+
+
+def build_model(name: str, pretrained: str | None = None) -> nn.Module:
+    """A fresh network for ``name`` (random init unless ``pretrained``, see encoders)."""
+    try:
+        spec = ARCHS.get(name)
+    except UnknownNameError as e:
+        raise BadInputError(str(e)) from None
+    return spec.build(pretrained)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

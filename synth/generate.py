@@ -110,8 +110,9 @@ def _worker_init(job: Job) -> None:
     )
 
 
-def render_chunk(indices: list[int]) -> list[tuple[int, str, dict[str, float]]]:
-    """Render and write ``indices`` in the worker; returns (index, jsonl line, timings)."""
+def render_chunk(indices: list[int]) -> list[tuple[int, str, dict[str, float], dict]]:
+    """Render and write ``indices`` in the worker; returns (index, jsonl line, timings,
+    the renderer's settings() as it runs: device actually used, versions)."""
     job: Job = _WORKER["job"]
     asset: HeadAsset = _WORKER["asset"]
     renderer = _WORKER["renderer"]
@@ -122,7 +123,7 @@ def render_chunk(indices: list[int]) -> list[tuple[int, str, dict[str, float]]]:
         result = renderer.render(spec)
         record, io_t = write_sample(Path(job.out), job.config, spec, result)
         timings = {**result.timings, **io_t, "total": time.perf_counter() - t0}
-        out.append((i, record_line(record), timings))
+        out.append((i, record_line(record), timings, renderer.settings()))
     return out
 
 
@@ -194,6 +195,7 @@ def dataset_metadata(
     fp: str,
     records: dict[int, str] | None,
     out: Path,
+    runtime: dict | None = None,
 ) -> dict:
     splits = identity_splits(config, seed)
     meta = {
@@ -204,7 +206,8 @@ def dataset_metadata(
         "seed": seed,
         "n": n,
         "config": config.model_dump(mode="json"),
-        "renderer": {"name": renderer, "settings": settings},
+        "renderer": {"name": renderer, "settings": settings}
+        | ({"runtime": runtime} if runtime else {}),
         "asset": {
             "sha256": asset_sha,
             **{k: asset.meta.get(k) for k in ("source", "source_detail", "licences")},
@@ -264,6 +267,7 @@ def generate(
     fp = fingerprint(config, seed, renderer, settings, asset_sha)
     _check_out(out)
     ds_file = out / DATASET_FILE
+    previous_runtime = None
     if ds_file.exists():
         try:
             old = json.loads(ds_file.read_text())
@@ -275,6 +279,7 @@ def generate(
                 f"(fingerprint {old.get('fingerprint')} != {fp}); use another --out"
             )
         n = max(n, int(old.get("n", 0)))
+        previous_runtime = old.get("renderer", {}).get("runtime")
     elif any(p for p in out.iterdir() if not p.name.startswith(".")):
         raise GenerateError(
             f"{out} is not empty and holds no {DATASET_FILE}; use an empty directory"
@@ -299,9 +304,11 @@ def generate(
     job = Job(str(out), config, seed, renderer, renderer_options, str(asset_path))
     chunks = [todo[k : k + chunk_size] for k in range(0, len(todo), chunk_size)]
     t0 = time.perf_counter()
+    runtime = previous_runtime  # a worker's renderer.settings(): device used, versions
     with open(samples_path, "a", encoding="utf-8") as fh:
         for result in run(job, chunks, workers, **(executor_options or {})):
-            for index, line, timings in result:
+            for index, line, timings, worker_settings in result:
+                runtime = worker_settings
                 fh.write(line + "\n")
                 records[index] = line
                 summary.written += 1
@@ -312,6 +319,8 @@ def generate(
                 on_progress(len(result))
     summary.seconds = time.perf_counter() - t0
     atomic_write_text(samples_path, "".join(records[i] + "\n" for i in sorted(records)))
-    meta = dataset_metadata(config, seed, n, renderer, settings, asset, asset_sha, fp, records, out)
+    meta = dataset_metadata(
+        config, seed, n, renderer, settings, asset, asset_sha, fp, records, out, runtime
+    )
     atomic_write_text(ds_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return summary

@@ -13,7 +13,8 @@ process (generate's workers are separate processes).
 
 Options (``get_renderer("cycles")(asset, normals=..., **options)``):
   device "cpu" | "gpu" (OptiX, then CUDA/HIP/oneAPI, else CPU; the device used is printed
-  once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 32),
+  once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 8:
+  the 2-core CPU budget; raise it on a GPU),
   save_blend (path: keep the first sample's .blend), threads (CPU threads, default all),
   image_dir (directory of BackgroundSpec.image files).
 """
@@ -26,11 +27,12 @@ import time
 import numpy as np
 
 from synth.render.base import Renderer, RenderResult
+from synth.render.cycles_materials import SKIN_SSS_METHOD
 from synth.render.labels import labels_from_triangles, landmark_visibility, project
 from synth.scene import build_geometry
 from synth.spec import SceneSpec
 
-DEFAULT_SAMPLES = 32
+DEFAULT_SAMPLES = 8
 _OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir")
 _ACTIVE: list = []  # the live renderer of this process (bpy has one global scene)
 
@@ -73,20 +75,24 @@ class CyclesRenderer(Renderer):
         import bpy
 
         s = self._scene.scene
+        c = s.cycles
         return {
             "name": self.name,
+            "blender": bpy.app.version_string,
             "samples": self.samples,
-            "adaptive_threshold": s.cycles.adaptive_threshold,
-            "denoiser": s.cycles.denoiser,
-            "denoising_input_passes": s.cycles.denoising_input_passes,
+            "adaptive_threshold": round(c.adaptive_threshold, 4),
+            "adaptive_min_samples": c.adaptive_min_samples,
+            "denoiser": c.denoiser,
+            "denoising_input_passes": c.denoising_input_passes,
+            "denoising_prefilter": c.denoising_prefilter,
+            "max_bounces": c.max_bounces,
+            "subsurface": SKIN_SSS_METHOD,
             "device_requested": self.device_requested,
-            "device": self._scene.backend.lower() if self._scene.backend == "CPU" else "gpu",
+            "device": "cpu" if self._scene.backend == "CPU" else "gpu",
             "device_backend": self._scene.backend,
             "device_names": self._scene.device_names,
             "view_transform": s.view_settings.view_transform,
             "look": s.view_settings.look,
-            "blender": bpy.app.version_string,
-            "max_bounces": s.cycles.max_bounces,
             "labels": "visibility buffer (synth.render.labels), identical to the fast path",
         }
 

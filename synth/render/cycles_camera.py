@@ -1,0 +1,99 @@
+"""The Cycles camera: OpenCV intrinsics -> Blender camera, exposure and white balance.
+
+Pure numpy (no bpy), so the mapping is testable on its own.
+
+Intrinsics: Blender's perspective camera with ``sensor_fit = HORIZONTAL`` has a focal
+length of ``lens / sensor_width * width`` pixels; its principal point sits at the image
+centre moved by ``shift_x/shift_y`` (in units of the image width). OpenCV puts pixel
+(u, v)'s centre at (u, v), Blender at (u + 0.5, v + 0.5) from the image corner, hence the
+half-pixel terms. tests/render/test_cycles.py checks that Cycles' coverage equals the
+label mask exactly, also with an off-centre principal point.
+
+Exposure and white balance model a photographer's camera pointed at the face:
+- ``metered_exposure``: half-way between a fixed exposure and full face-metered
+  auto-exposure, so lighting still varies between samples but faces are neither blown
+  out nor lost;
+- ``white_balance_gains``: a 70 % auto white balance towards the light falling on the
+  face, applied to the emitters in scene-linear RGB (for a scene lit only by them this is
+  the same as a von Kries balance in the camera), so a cold fill and a warm key give a
+  natural mix instead of a blue or orange cast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.spec import CameraSpec, SceneSpec
+
+# LightSpec.power_w is used as Blender watts times LIGHT_GAIN; the world's radiance is
+# SceneSpec.ambient times AMBIENT_GAIN.
+LIGHT_GAIN = 1.0
+AMBIENT_GAIN = 1.0
+# Median irradiance at the face under the default config's lights (point lights as
+# P / (4 pi d^2) * cos, world as pi * radiance) and mid-tone skin luminance: exposed at
+# EXPOSURE_OFFSET_EV.
+METER_E_REF = 3.8
+METER_Y_REF = 0.16
+METER_STRENGTH = 0.5
+EXPOSURE_OFFSET_EV = -0.5
+EXPOSURE_LIMIT_EV = 1.5
+WHITE_BALANCE_STRENGTH = 0.7
+REC709_Y = np.array([0.2126, 0.7152, 0.0722])
+
+
+def blender_camera(cam: CameraSpec) -> dict:
+    """Blender camera/render settings reproducing ``cam.K`` exactly (square pixels).
+
+    clip_end: Cycles clips by ray length, the labels by planar z, so the clip distance is
+    the ray length of the frustum's far corners: Cycles never drops a surface that the
+    labels keep (everything synth.scene builds lies within far_m)."""
+    K = np.asarray(cam.K, dtype=np.float64)
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    if abs(fx - fy) > 1e-6 * fx:
+        raise ValueError(f"the Cycles camera needs square pixels (fx == fy), got {fx}, {fy}")
+    w, h = cam.width, cam.height
+    corners = np.array([[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]])
+    rays = np.c_[(corners - [cx, cy]) / fx, np.ones(4)]
+    return {
+        "resolution": (w, h),
+        "sensor_width": cam.sensor_mm,
+        "lens": fx * cam.sensor_mm / w,
+        "shift_x": -(cx + 0.5 - w / 2.0) / w,
+        "shift_y": (cy + 0.5 - h / 2.0) / w,
+        "clip_start": cam.near_m,
+        "clip_end": cam.far_m * float(np.linalg.norm(rays, axis=1).max()),
+    }
+
+
+def face_light(spec: SceneSpec, face_m: np.ndarray) -> tuple[float, np.ndarray]:
+    """Irradiance towards the camera at ``face_m`` (camera frame, m) and the linear RGB
+    colour of that light (luminance-weighted mean of the emitters' colours)."""
+    face = np.asarray(face_m, np.float64)
+    to_cam = -face / np.linalg.norm(face)
+    e_amb = np.pi * spec.ambient * AMBIENT_GAIN
+    total, colour = e_amb, e_amb * np.ones(3)
+    for light in spec.lights:
+        d = np.asarray(light.position_m, np.float64) - face
+        r = float(np.linalg.norm(d))
+        e = LIGHT_GAIN * light.power_w * max(0.0, float(d @ to_cam) / r) / (4 * np.pi * r * r)
+        rgb = np.asarray(light.color_rgb, np.float64)
+        total += e
+        colour += e * rgb / max(float(rgb @ REC709_Y), 1e-6)
+    return total, colour / max(total, 1e-9)
+
+
+def metered_exposure(spec: SceneSpec, face_m: np.ndarray, skin_rgb: np.ndarray) -> float:
+    """Exposure in EV: -METER_STRENGTH * log2(E Y / (E_ref Y_ref)) clipped, plus the
+    offset; E from ``face_light``, Y the luminance of the skin albedo ``skin_rgb``."""
+    e, _ = face_light(spec, face_m)
+    y = float(np.asarray(skin_rgb) @ REC709_Y)
+    ev = -METER_STRENGTH * np.log2(max(e * y, 1e-9) / (METER_E_REF * METER_Y_REF))
+    return float(np.clip(ev, -EXPOSURE_LIMIT_EV, EXPOSURE_LIMIT_EV)) + EXPOSURE_OFFSET_EV
+
+
+def white_balance_gains(spec: SceneSpec, face_m: np.ndarray) -> np.ndarray:
+    """(3,) per-channel gains (luminance 1) that take the light at the face
+    WHITE_BALANCE_STRENGTH of the way to neutral."""
+    _, colour = face_light(spec, face_m)
+    gains = np.power(np.maximum(colour, 1e-3), -WHITE_BALANCE_STRENGTH)
+    return gains / float(gains @ REC709_Y)

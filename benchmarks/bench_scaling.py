@@ -39,6 +39,16 @@ def rate(renderer: str, n: int, workers: int, options: dict) -> dict:
             "bytes_per_sample": size}  # fmt: skip
 
 
+def isolated(fn, *args):
+    """Run ``fn`` in a fresh spawned process: bpy edits sys.path on import, and a process
+    that imported it must not spawn render workers (they would inherit that sys.path)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+        return ex.submit(fn, *args).result()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fast-n", type=int, default=300)
@@ -50,7 +60,7 @@ def main() -> None:
     if not args.skip_cycles:
         paths.append(("cycles", args.cycles_n, {"device": "cpu"}))
     for name, n, opts in paths:
-        runs = [rate(name, n, w, opts) for w in (1, 2)]
+        runs = [isolated(rate, name, n, w, opts) for w in (1, 2)]
         eff = runs[1]["samples_per_s"] / (2 * runs[0]["samples_per_s"])
         out["paths"][name] = {"runs": runs, "scaling_efficiency_2_workers": eff}
         print(name, json.dumps(out["paths"][name]))

@@ -28,7 +28,7 @@ import numpy as np
 
 from synth.render.base import Renderer, RenderResult
 from synth.render.cycles_materials import SKIN_SSS_METHOD
-from synth.render.labels import labels_from_triangles, landmark_visibility, project
+from synth.render.labels import geometry_labels
 from synth.scene import build_geometry
 from synth.spec import SceneSpec
 
@@ -116,12 +116,7 @@ class CyclesRenderer(Renderer):
         t1 = time.perf_counter()
         vis = self._rasterizer(cam.width, cam.height)
         tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
-        depth, mask, normals = labels_from_triangles(
-            tri, geo.vertices, geo.faces, geo.face_class, K, cam.near_m, cam.far_m,
-            self.want_normals,
-        )  # fmt: skip
-        pts2d = project(geo.landmarks_3d, K)
-        visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
+        depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
         t2 = time.perf_counter()
         self._scene.update(geo, spec)
         t3 = time.perf_counter()
@@ -135,7 +130,7 @@ class CyclesRenderer(Renderer):
             depth=depth,
             mask=mask,
             normals=normals,
-            landmarks_2d=pts2d.astype(np.float32),
+            landmarks_2d=pts2d,
             landmarks_3d=geo.landmarks_3d,
             landmarks_visible=visible,
             head_rotation=geo.head_rotation,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from synth.render.base import Renderer, RenderResult
-from synth.render.labels import labels_from_triangles, landmark_visibility, project
+from synth.render.labels import geometry_labels
 from synth.render.shading import shade
 from synth.scene import build_geometry
 from synth.spec import SceneSpec
@@ -164,27 +164,16 @@ class FastRenderer(Renderer):
         vis = self._ensure(cam.width, cam.height)
         K = np.array(cam.K)
         tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
-        depth, mask, normals = labels_from_triangles(
-            tri,
-            geo.vertices,
-            geo.faces,
-            geo.face_class,
-            K,
-            cam.near_m,
-            cam.far_m,
-            self.want_normals,
-        )
+        depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
         t2 = time.perf_counter()
         rgb = shade(tri, depth, geo, spec, K)
         t3 = time.perf_counter()
-        pts2d = project(geo.landmarks_3d, K)
-        visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
         return RenderResult(
             rgb=rgb,
             depth=depth,
             mask=mask,
             normals=normals,
-            landmarks_2d=pts2d.astype(np.float32),
+            landmarks_2d=pts2d,
             landmarks_3d=geo.landmarks_3d,
             landmarks_visible=visible,
             head_rotation=geo.head_rotation,

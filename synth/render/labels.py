@@ -93,3 +93,16 @@ def landmark_visibility(
     inside = (u >= 0) & (u < w) & (v >= 0) & (v < h)
     d = depth[np.clip(v, 0, h - 1), np.clip(u, 0, w - 1)]
     return inside & (d > 0) & (np.abs(d - pts3d[:, 2]) <= tol_m)
+
+
+def geometry_labels(tri: np.ndarray, geo, K: np.ndarray, camera, want_normals: bool = False):
+    """Every label of a sample from its triangle-id image and SceneGeometry ``geo``:
+    (depth, mask, normals, landmarks_2d (68,2) f32, landmarks_visible (68,) bool).
+    Shared by all renderers so their labels are identical by construction."""
+    depth, mask, normals = labels_from_triangles(
+        tri, geo.vertices, geo.faces, geo.face_class, K, camera.near_m, camera.far_m,
+        want_normals,
+    )  # fmt: skip
+    pts2d = project(geo.landmarks_3d, K)
+    visible = landmark_visibility(pts2d, geo.landmarks_3d, depth)
+    return depth, mask, normals, pts2d.astype(np.float32), visible

@@ -53,6 +53,28 @@ class Renderer:
         self.asset = asset
         self.want_normals = normals
         self.options = options
+        self._vis = None
+        self._vis_size: tuple[int, int] | None = None
+        self._identity_cache: dict = {}
+
+    def geometry(self, spec: SceneSpec):
+        """The sample's camera-frame SceneGeometry (identity offsets cached per identity)."""
+        from synth.scene import build_geometry
+
+        if len(self._identity_cache) > 256:
+            self._identity_cache.clear()
+        return build_geometry(self.asset, spec, identity_cache=self._identity_cache)
+
+    def rasterizer(self, width: int, height: int):
+        """The triangle-id rasteriser for this image size (one GL context, reused)."""
+        if self._vis_size != (width, height):
+            from synth.render.fast import VisibilityRasterizer
+
+            if self._vis is not None:
+                self._vis.close()
+            self._vis = VisibilityRasterizer(width, height)
+            self._vis_size = (width, height)
+        return self._vis
 
     def render(self, spec: SceneSpec) -> RenderResult:  # pragma: no cover - interface
         raise NotImplementedError
@@ -62,7 +84,10 @@ class Renderer:
         return {"name": self.name, **self.options}
 
     def close(self) -> None:
-        pass
+        if self._vis is not None:
+            self._vis.close()
+            self._vis = None
+            self._vis_size = None
 
     def __enter__(self):
         return self

@@ -29,7 +29,6 @@ import numpy as np
 from synth.render.base import Renderer, RenderResult
 from synth.render.cycles_materials import SKIN_SSS_METHOD
 from synth.render.labels import geometry_labels
-from synth.scene import build_geometry
 from synth.spec import SceneSpec
 
 DEFAULT_SAMPLES = 8
@@ -67,9 +66,6 @@ class CyclesRenderer(Renderer):
         used = self._scene.backend
         note = "" if used != "CPU" or self.device_requested == "cpu" else " (no GPU found)"
         print(f"cycles: rendering on {used}: {self._scene.device_names}{note}", file=sys.stderr)
-        self._vis = None
-        self._vis_size: tuple[int, int] | None = None
-        self._identity_cache: dict = {}
 
     def settings(self) -> dict:
         import bpy
@@ -96,25 +92,13 @@ class CyclesRenderer(Renderer):
             "labels": "visibility buffer (synth.render.labels), identical to the fast path",
         }
 
-    def _rasterizer(self, width: int, height: int):
-        if self._vis_size != (width, height):
-            from synth.render.fast import VisibilityRasterizer
-
-            if self._vis is not None:
-                self._vis.close()
-            self._vis = VisibilityRasterizer(width, height)
-            self._vis_size = (width, height)
-        return self._vis
-
     def render(self, spec: SceneSpec) -> RenderResult:
         t0 = time.perf_counter()
         cam = spec.camera
         K = np.array(cam.K, dtype=np.float64)
-        geo = build_geometry(self.asset, spec, identity_cache=self._identity_cache)
-        if len(self._identity_cache) > 256:
-            self._identity_cache.clear()
+        geo = self.geometry(spec)
         t1 = time.perf_counter()
-        vis = self._rasterizer(cam.width, cam.height)
+        vis = self.rasterizer(cam.width, cam.height)
         tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
         depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
         t2 = time.perf_counter()
@@ -146,9 +130,7 @@ class CyclesRenderer(Renderer):
         )
 
     def close(self) -> None:
-        if self._vis is not None:
-            self._vis.close()
-            self._vis = None
+        super().close()
         if self in _ACTIVE:
             self._scene.close()
             _ACTIVE.remove(self)

@@ -25,7 +25,6 @@ import numpy as np
 from synth.render.base import Renderer, RenderResult
 from synth.render.labels import geometry_labels
 from synth.render.shading import shade
-from synth.scene import build_geometry
 from synth.spec import SceneSpec
 
 
@@ -140,28 +139,12 @@ class FastRenderer(Renderer):
 
     name = "fast"
 
-    def __init__(self, asset, *, normals: bool = False, **options):
-        super().__init__(asset, normals=normals, **options)
-        self._vis: VisibilityRasterizer | None = None
-        self._size: tuple[int, int] | None = None
-        self._identity_cache: dict = {}
-
-    def _ensure(self, width: int, height: int) -> VisibilityRasterizer:
-        if self._size != (width, height):
-            if self._vis is not None:
-                self._vis.close()
-            self._vis = VisibilityRasterizer(width, height)
-            self._size = (width, height)
-        return self._vis
-
     def render(self, spec: SceneSpec) -> RenderResult:
         t0 = time.perf_counter()
         cam = spec.camera
-        geo = build_geometry(self.asset, spec, identity_cache=self._identity_cache)
-        if len(self._identity_cache) > 256:
-            self._identity_cache.clear()
+        geo = self.geometry(spec)
         t1 = time.perf_counter()
-        vis = self._ensure(cam.width, cam.height)
+        vis = self.rasterizer(cam.width, cam.height)
         K = np.array(cam.K)
         tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
         depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
@@ -181,8 +164,3 @@ class FastRenderer(Renderer):
             mesh=(geo.vertices, geo.faces),
             timings={"mesh": t1 - t0, "labels": t2 - t1, "shade": t3 - t2},
         )
-
-    def close(self) -> None:
-        if self._vis is not None:
-            self._vis.close()
-            self._vis = None

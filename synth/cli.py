@@ -215,6 +215,8 @@ def generate(
 
     cfg = _resolve_config(config, resolution, identities, set_, save_mesh, save_normals)
     renderer, ropts = _renderer_options(fast, samples, device)
+    if renderer == "cycles" and cfg.background.image_dir:
+        ropts["image_dir"] = cfg.background.image_dir
     indices = None
     if shard:
         from synth.shards import parse_shard, shard_indices
@@ -295,6 +297,8 @@ def preview(
         raise ConfigError(f"--n must be >= 1, got {n}")
     cfg = _resolve_config(config, resolution, None, set_)
     renderer, ropts = _renderer_options(fast, samples, device)
+    if renderer == "cycles" and cfg.background.image_dir:
+        ropts["image_dir"] = cfg.background.image_dir
     if save_blend is not None:
         ropts["save_blend"] = str(save_blend)
     path = ensure_default_asset(asset)

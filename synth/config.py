@@ -119,6 +119,8 @@ class BackgroundConfig(_Model):
     def _check(self):
         if self.plain + self.textured + self.cluttered <= 0 and not self.image_dir:
             raise ValueError("background weights are all zero")
+        if self.image_dir and not Path(self.image_dir).is_dir():
+            raise ValueError(f"image_dir {self.image_dir} is not a directory")
         return self
 
 

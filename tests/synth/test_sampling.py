@@ -67,6 +67,7 @@ def test_identities_are_reused_and_splits_disjoint():
         ({"width": 3}, "width"),
         ({"unknown_key": 1}, "unknown_key"),
         ({"expression.mix_probability": 2}, "mix_probability"),
+        ({"background.image_dir": "/nonexistent/dir"}, "image_dir"),
     ],
 )
 def test_bad_values_name_the_field(override, fragment):

@@ -7,6 +7,7 @@ an explicit name; a duplicate name raises, an unknown one raises listing the val
 
 from __future__ import annotations
 
+import abc
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-class Renderer:
+class Renderer(abc.ABC):
     """Base class: subclasses implement ``render`` and may override ``close``."""
 
     name: str = "?"
@@ -76,8 +77,9 @@ class Renderer:
             self._vis_size = (width, height)
         return self._vis
 
-    def render(self, spec: SceneSpec) -> RenderResult:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def render(self, spec: SceneSpec) -> RenderResult:
+        """Render one sample; see RenderResult for every layer's meaning."""
 
     def settings(self) -> dict:
         """Renderer settings recorded in dataset.json."""

@@ -44,6 +44,24 @@ class RenderResult:
     mesh: tuple[np.ndarray, np.ndarray]
     timings: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def assemble(cls, geo, rgb: np.ndarray, labels: tuple, timings: dict[str, float]):
+        """A result from SceneGeometry ``geo``, an RGB image and ``geometry_labels`` output."""
+        depth, mask, normals, pts2d, visible = labels
+        return cls(
+            rgb=rgb,
+            depth=depth,
+            mask=mask,
+            normals=normals,
+            landmarks_2d=pts2d,
+            landmarks_3d=geo.landmarks_3d,
+            landmarks_visible=visible,
+            head_rotation=geo.head_rotation,
+            head_translation=geo.head_translation,
+            mesh=(geo.vertices, geo.faces),
+            timings=timings,
+        )
+
 
 class Renderer(abc.ABC):
     """Base class: subclasses implement ``render`` and may override ``close``."""
@@ -65,6 +83,25 @@ class Renderer(abc.ABC):
         if len(self._identity_cache) > 256:
             self._identity_cache.clear()
         return build_geometry(self.asset, spec, identity_cache=self._identity_cache)
+
+    def exact_labels(self, spec: SceneSpec):
+        """(geometry, triangle ids, K, geometry_labels(...), timings): the labels every
+        renderer shares, from one rasterisation of the sample's geometry."""
+        import time
+
+        from synth.render.labels import geometry_labels
+
+        t0 = time.perf_counter()
+        cam = spec.camera
+        K = np.array(cam.K, dtype=np.float64)
+        geo = self.geometry(spec)
+        t1 = time.perf_counter()
+        tri = self.rasterizer(cam.width, cam.height).triangle_ids(
+            geo.vertices, geo.faces, K, cam.near_m, cam.far_m
+        )
+        labels = geometry_labels(tri, geo, K, cam, self.want_normals)
+        t2 = time.perf_counter()
+        return geo, tri, K, labels, {"mesh": t1 - t0, "labels": t2 - t1}
 
     def rasterizer(self, width: int, height: int):
         """The triangle-id rasteriser for this image size (one GL context, reused)."""

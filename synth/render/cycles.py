@@ -24,11 +24,8 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
-
 from synth.render.base import Renderer, RenderResult
 from synth.render.cycles_materials import SKIN_SSS_METHOD
-from synth.render.labels import geometry_labels
 from synth.spec import SceneSpec
 
 DEFAULT_SAMPLES = 8
@@ -93,14 +90,7 @@ class CyclesRenderer(Renderer):
         }
 
     def render(self, spec: SceneSpec) -> RenderResult:
-        t0 = time.perf_counter()
-        cam = spec.camera
-        K = np.array(cam.K, dtype=np.float64)
-        geo = self.geometry(spec)
-        t1 = time.perf_counter()
-        vis = self.rasterizer(cam.width, cam.height)
-        tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
-        depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
+        geo, _, _, labels, timings = self.exact_labels(spec)
         t2 = time.perf_counter()
         self._scene.update(geo, spec)
         t3 = time.perf_counter()
@@ -109,25 +99,8 @@ class CyclesRenderer(Renderer):
         if self._save_blend:
             self._scene.save_blend(self._save_blend)
             self._save_blend = None
-        return RenderResult(
-            rgb=rgb,
-            depth=depth,
-            mask=mask,
-            normals=normals,
-            landmarks_2d=pts2d,
-            landmarks_3d=geo.landmarks_3d,
-            landmarks_visible=visible,
-            head_rotation=geo.head_rotation,
-            head_translation=geo.head_translation,
-            mesh=(geo.vertices, geo.faces),
-            timings={
-                "mesh": t1 - t0,
-                "labels": t2 - t1,
-                "scene_update": t3 - t2,
-                "cycles": render_t,
-                "readback": (t4 - t3) - render_t,
-            },
-        )
+        timings.update(scene_update=t3 - t2, cycles=render_t, readback=(t4 - t3) - render_t)
+        return RenderResult.assemble(geo, rgb, labels, timings)
 
     def close(self) -> None:
         super().close()

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from synth.render.base import Renderer, RenderResult
-from synth.render.labels import geometry_labels
 from synth.render.shading import shade
 from synth.spec import SceneSpec
 
@@ -140,27 +139,8 @@ class FastRenderer(Renderer):
     name = "fast"
 
     def render(self, spec: SceneSpec) -> RenderResult:
+        geo, tri, K, labels, timings = self.exact_labels(spec)
         t0 = time.perf_counter()
-        cam = spec.camera
-        geo = self.geometry(spec)
-        t1 = time.perf_counter()
-        vis = self.rasterizer(cam.width, cam.height)
-        K = np.array(cam.K)
-        tri = vis.triangle_ids(geo.vertices, geo.faces, K, cam.near_m, cam.far_m)
-        depth, mask, normals, pts2d, visible = geometry_labels(tri, geo, K, cam, self.want_normals)
-        t2 = time.perf_counter()
-        rgb = shade(tri, depth, geo, spec, K)
-        t3 = time.perf_counter()
-        return RenderResult(
-            rgb=rgb,
-            depth=depth,
-            mask=mask,
-            normals=normals,
-            landmarks_2d=pts2d,
-            landmarks_3d=geo.landmarks_3d,
-            landmarks_visible=visible,
-            head_rotation=geo.head_rotation,
-            head_translation=geo.head_translation,
-            mesh=(geo.vertices, geo.faces),
-            timings={"mesh": t1 - t0, "labels": t2 - t1, "shade": t3 - t2},
-        )
+        rgb = shade(tri, labels[0], geo, spec, K)
+        timings["shade"] = time.perf_counter() - t0
+        return RenderResult.assemble(geo, rgb, labels, timings)

@@ -6,7 +6,6 @@ Run: .venv/bin/python benchmarks/bench_assets.py
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -18,7 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from machine import machine_info  # noqa: E402
+from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
 from assets_pipeline.makehuman import default_asset_path  # noqa: E402
@@ -65,10 +64,7 @@ def main() -> None:
         "threads": 1,
         "machine": machine_info(),
     }
-    out = Path(__file__).parent / "results" / "assets.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(json.dumps(res, indent=2))
+    write_result("assets", res)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ os.environ.setdefault("LP_NUM_THREADS", "1")  # one llvmpipe thread per worker p
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from machine import machine_info  # noqa: E402
+from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.makehuman import default_asset_path  # noqa: E402
 from synth.config import load_config  # noqa: E402
@@ -119,10 +119,7 @@ def main() -> None:
         "env": {k: os.environ.get(k) for k in ("PYOPENGL_PLATFORM", "LP_NUM_THREADS")},
         "machine": machine_info(),
     }
-    out = Path(__file__).parent / "results" / "fast.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(json.dumps(res, indent=2))
+    write_result("fast", res)
 
 
 if __name__ == "__main__":

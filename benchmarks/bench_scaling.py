@@ -18,7 +18,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 os.environ.setdefault("LP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import machine_info  # noqa: E402
+from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.makehuman import default_asset_path  # noqa: E402
 from synth.config import load_config  # noqa: E402
@@ -64,9 +64,7 @@ def main() -> None:
         eff = runs[1]["samples_per_s"] / (2 * runs[0]["samples_per_s"])
         out["paths"][name] = {"runs": runs, "scaling_efficiency_2_workers": eff}
         print(name, json.dumps(out["paths"][name]))
-    dst = Path(__file__).parent / "results" / "scaling.json"
-    dst.parent.mkdir(exist_ok=True)
-    dst.write_text(json.dumps(out, indent=2) + "\n")
+    write_result("scaling", out)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from pathlib import Path
 
 
 def machine_info() -> dict:
@@ -38,3 +39,14 @@ def machine_info() -> dict:
     except (OSError, subprocess.TimeoutExpired):
         info["gpu"] = None
     return info
+
+
+def write_result(name: str, record: dict) -> Path:
+    """Write ``record`` as benchmarks/results/<name>.json (indent 2) and echo it."""
+    import json
+
+    out = Path(__file__).resolve().parent / "results" / f"{name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps(record, indent=2))
+    return out

@@ -176,8 +176,8 @@ class HeadAsset:
                 i = self.local_names.index(name)
                 side = 0 if val > 0 else 1
                 a = np.float32(abs(val))
-                dv = dv + a * self.local_shapes[i, side]
-                dj = dj + a * self.joint_local_shapes[i, side]
+                dv += a * self.local_shapes[i, side]
+                dj += a * self.joint_local_shapes[i, side]
         eyes = [self.joint_names.index("eye.L"), self.joint_names.index("eye.R")]
         shift = (self.joint_template[eyes] + dj[eyes]).mean(axis=0)
         return (dv - shift).astype(np.float32), (dj - shift).astype(np.float32)

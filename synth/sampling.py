@@ -74,9 +74,9 @@ def sample_identity(
     }
     race = rng.dirichlet([0.6, 0.6, 0.6])
     phen.update(african=float(race[0]), asian=float(race[1]), caucasian=float(race[2]))
-    local = {
-        name: float(np.clip(rng.normal(0.0, c.local_sigma), -1.0, 1.0)) for name in local_names
-    }
+    # One draw per name, in order (the same stream as one rng.normal call per name).
+    local_values = np.clip(rng.normal(0.0, c.local_sigma, size=len(local_names)), -1.0, 1.0)
+    local = dict(zip(local_names, local_values.tolist(), strict=True))
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)
     )

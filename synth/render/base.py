@@ -84,9 +84,12 @@ class Renderer(abc.ABC):
             self._identity_cache.clear()
         return build_geometry(self.asset, spec, identity_cache=self._identity_cache)
 
-    def exact_labels(self, spec: SceneSpec):
-        """(geometry, triangle ids, K, geometry_labels(...), timings): the labels every
-        renderer shares, from one rasterisation of the sample's geometry."""
+    def rasterize(self, spec: SceneSpec, colorize: Callable | None = None):
+        """One GL pass over the sample's geometry and every label from it.
+
+        ``colorize(geo, spec) -> (corner colours (M,3,3), background sRGB)`` makes the same
+        pass also shade an RGB image (the fast renderer). Returns (geometry, triangle ids,
+        K, geometry_labels(...), rgb or None, timings)."""
         import time
 
         from synth.render.labels import geometry_labels
@@ -96,21 +99,33 @@ class Renderer(abc.ABC):
         K = np.array(cam.K, dtype=np.float64)
         geo = self.geometry(spec)
         t1 = time.perf_counter()
-        tri = self.rasterizer(cam.width, cam.height).triangle_ids(
-            geo.vertices, geo.faces, K, cam.near_m, cam.far_m
-        )
-        labels = geometry_labels(tri, geo, K, cam, self.want_normals)
+        colors, background = colorize(geo, spec) if colorize is not None else (None, (0, 0, 0))
         t2 = time.perf_counter()
-        return geo, tri, K, labels, {"mesh": t1 - t0, "labels": t2 - t1}
+        tri, rgb = self.rasterizer(cam.width, cam.height).render(
+            geo.vertices, geo.faces, K, cam.near_m, cam.far_m, colors, background
+        )
+        t3 = time.perf_counter()
+        labels = geometry_labels(tri, geo, K, cam, self.want_normals)
+        t4 = time.perf_counter()
+        timings = {"mesh": t1 - t0, "raster": t3 - t2, "labels": t4 - t3}
+        if colorize is not None:
+            timings["shade"] = t2 - t1
+        return geo, tri, K, labels, rgb, timings
+
+    def exact_labels(self, spec: SceneSpec):
+        """(geometry, triangle ids, K, geometry_labels(...), timings): the labels every
+        renderer shares, from one rasterisation of the sample's geometry."""
+        geo, tri, K, labels, _, timings = self.rasterize(spec)
+        return geo, tri, K, labels, timings
 
     def rasterizer(self, width: int, height: int):
-        """The triangle-id rasteriser for this image size (one GL context, reused)."""
+        """The GL rasteriser for this image size (one GL context, reused)."""
         if self._vis_size != (width, height):
-            from synth.render.fast import VisibilityRasterizer
+            from synth.render.gl import GLRasterizer
 
             if self._vis is not None:
                 self._vis.close()
-            self._vis = VisibilityRasterizer(width, height)
+            self._vis = GLRasterizer(width, height)
             self._vis_size = (width, height)
         return self._vis
 

@@ -14,14 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def pixel_rays(K: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(H,W,3) float64 ray directions with z = 1 through every pixel centre."""
-    u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
-    x = (u - K[0, 2]) / K[0, 0]
-    y = (v - K[1, 2]) / K[1, 1]
-    return np.stack([x, y, np.ones_like(x)], axis=-1)
-
-
 def labels_from_triangles(
     tri: np.ndarray,
     vertices: np.ndarray,
@@ -34,42 +26,46 @@ def labels_from_triangles(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Depth (H,W) f32 m, mask (H,W) u8 and normals (H,W,3) f32|None from triangle ids.
 
-    ``tri`` (H,W) int64 holds the triangle index per pixel, -1 for none.
+    ``tri`` (H,W) integer holds the triangle index per pixel, -1 for none. Works on the
+    whole image at once: index -1 picks an extra "no surface" row of each per-triangle
+    table (a plane that yields z = 0, class 0), so no pixel selection is needed.
     """
     h, w = tri.shape
-    flat = tri.ravel()
-    sel = np.flatnonzero(flat >= 0)
-    idx = flat[sel]
     v = vertices.astype(np.float64)
-    # One plane per triangle (n . x = n . a), gathered per pixel.
+    m = len(faces)
+    # One plane per triangle (n . x = n . a) plus the "no surface" row at index m (== -1).
     a0 = v[faces[:, 0]]
-    n = np.cross(v[faces[:, 1]] - a0, v[faces[:, 2]] - a0)
-    offset = np.einsum("ij,ij->i", n, a0)
-    ui = sel % w
-    vi = sel // w
-    x = (ui - K[0, 2]) / K[0, 0]
-    y = (vi - K[1, 2]) / K[1, 1]
-    npx = n[idx]
-    denom = npx[:, 0] * x + npx[:, 1] * y + npx[:, 2]
+    planes = np.empty((m + 1, 4))
+    n = planes[:m, :3]
+    n[:] = np.cross(v[faces[:, 1]] - a0, v[faces[:, 2]] - a0)
+    planes[:m, 3] = np.einsum("ij,ij->i", n, a0)
+    planes[m] = (0.0, 0.0, 1.0, 0.0)
+    x = (np.arange(w, dtype=np.float64) - K[0, 2]) / K[0, 0]
+    y = (np.arange(h, dtype=np.float64) - K[1, 2]) / K[1, 1]
+    idx = np.where(tri < 0, m, tri)
+    # One gather per pixel and plane coefficient (np.take: far cheaper than fancy indexing).
+    nx, ny, nz, off = (np.take(col, idx) for col in np.ascontiguousarray(planes.T))
+    denom = nx * x[None, :]
+    denom += ny * y[:, None]
+    denom += nz
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = offset[idx] / denom
-    ok = np.isfinite(z) & (z >= near) & (z <= far)
-    sel, idx = sel[ok], idx[ok]
-    depth = np.zeros(h * w, np.float32)
-    depth[sel] = z[ok]
-    mask = np.zeros(h * w, np.uint8)
-    mask[sel] = face_class[idx]
-    depth, mask = depth.reshape(h, w), mask.reshape(h, w)
+        z = np.divide(off, denom, out=denom)
+    ok = (z >= near) & (z <= far)  # NaN and +-inf compare False
+    depth = z.astype(np.float32)
+    depth[~ok] = 0.0
+    classes = np.zeros(m + 1, np.uint8)
+    classes[:m] = face_class
+    hit = np.where(ok, idx, m)
+    mask = np.take(classes, hit)
     normals = None
     if want_normals:
-        nn = n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-30)
-        rays = np.stack([x[ok], y[ok], np.ones(len(sel))], axis=1)
-        npix = nn[idx]
-        flip = np.einsum("ij,ij->i", npix, rays) > 0
-        npix[flip] *= -1.0  # face the camera
-        normals = np.zeros((h * w, 3), np.float32)
-        normals[sel] = npix
-        normals = normals.reshape(h, w, 3)
+        nn = planes[:, :3] / np.maximum(np.linalg.norm(planes[:, :3], axis=1, keepdims=True), 1e-30)
+        nn[m] = 0.0
+        npix = np.take(nn, hit, axis=0)
+        # Face the camera: flip where the normal points along the pixel ray (x, y, 1).
+        along = npix[..., 0] * x[None, :] + npix[..., 1] * y[:, None] + npix[..., 2]
+        npix[along > 0] *= -1.0
+        normals = npix.astype(np.float32)
     return depth, mask, normals
 
 

@@ -132,7 +132,7 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
 def test_memory_flat(cycles, config, asset, specs):
     """Distinct samples (new exposure, lights, background each time) must not grow memory:
     guards against per-frame caches (OpenColorIO processors for a changing view exposure,
-    pyrender shader programs under OSMesa) that once cost ~3 MB per frame."""
+    GL objects of the visibility pass) that once cost ~3 MB per frame."""
     import bpy
 
     from synth.sampling import sample_spec
@@ -146,8 +146,9 @@ def test_memory_flat(cycles, config, asset, specs):
     grown_mb = (_rss_bytes() - rss0) / 2**20
     assert grown_mb < 10, f"RSS grew {grown_mb:.1f} MB over 24 renders"
     assert (len(bpy.data.meshes), len(bpy.data.materials), len(bpy.data.images)) == n_data
-    programs = cycles._vis.renderer._renderer._program_cache._program_cache
-    assert len(programs) <= 2, "pyrender compiles a shader program per frame"
+    gl_objects = (cycles._vis._prog, cycles._vis._fbo, cycles._vis._vbo_pos)
+    cycles.render(specs[0])
+    assert (cycles._vis._prog, cycles._vis._fbo, cycles._vis._vbo_pos) == gl_objects
 
 
 def test_image_background(cycles, specs, tmp_path):

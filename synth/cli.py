@@ -170,7 +170,9 @@ def generate(
         ..., "--out", help="Dataset directory (created; resumed if it holds the same run)."
     ),
     fast: bool = typer.Option(
-        False, "--fast", help="Fast pyrender path instead of Blender Cycles."
+        False,
+        "--fast",
+        help="Fast OpenGL path (OSMesa on CPU, EGL on a GPU) instead of Blender Cycles.",
     ),
     config: Path = typer.Option(None, help="YAML config (see synth/configs/default.yaml)."),
     seed: int = typer.Option(
@@ -272,7 +274,9 @@ def generate(
 @user_errors
 def preview(
     fast: bool = typer.Option(
-        False, "--fast", help="Fast pyrender path instead of Blender Cycles."
+        False,
+        "--fast",
+        help="Fast OpenGL path (OSMesa on CPU, EGL on a GPU) instead of Blender Cycles.",
     ),
     n: int = typer.Option(16, "--n", help="Number of samples on the sheet."),
     config: Path = typer.Option(None, help="YAML config."),

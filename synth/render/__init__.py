@@ -1,6 +1,6 @@
 """Renderers: a registry of backends that turn a SceneSpec into a RenderResult.
 
-Backends load lazily (``get_renderer("fast")`` imports pyrender, ``"cycles"`` imports bpy),
+Backends load lazily (``get_renderer("fast")`` imports PyOpenGL, ``"cycles"`` imports bpy),
 so ``import synth`` stays light.
 """
 

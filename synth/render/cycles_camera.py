@@ -25,10 +25,13 @@ import numpy as np
 
 from synth.spec import CameraSpec, SceneSpec
 
-# LightSpec.power_w is used as Blender watts times LIGHT_GAIN; the world's radiance is
-# SceneSpec.ambient times AMBIENT_GAIN.
-LIGHT_GAIN = 1.0
-AMBIENT_GAIN = 1.0
+# LightSpec.power_w is used as Blender watts times LIGHT_GAIN[kind]; the world's radiance
+# is SceneSpec.ambient times AMBIENT_GAIN. A photographer's ratio: the key light a little
+# stronger, the random (fill/practical) lights and the constant, direction-less ambient
+# weaker than the spec's values, so faces get modelling and soft shadows instead of the
+# flat look of a strong uniform environment; the exposure meter evens out the total.
+LIGHT_GAIN = {"key": 1.3, "random": 0.8}
+AMBIENT_GAIN = 0.55
 # Median irradiance at the face under the default config's lights (point lights as
 # P / (4 pi d^2) * cos, world as pi * radiance) and mid-tone skin luminance: exposed at
 # EXPOSURE_OFFSET_EV.
@@ -75,7 +78,12 @@ def face_light(spec: SceneSpec, face_m: np.ndarray) -> tuple[float, np.ndarray]:
     for light in spec.lights:
         d = np.asarray(light.position_m, np.float64) - face
         r = float(np.linalg.norm(d))
-        e = LIGHT_GAIN * light.power_w * max(0.0, float(d @ to_cam) / r) / (4 * np.pi * r * r)
+        e = (
+            LIGHT_GAIN.get(light.kind, 1.0)
+            * light.power_w
+            * max(0.0, float(d @ to_cam) / r)
+            / (4 * np.pi * r * r)
+        )
         rgb = np.asarray(light.color_rgb, np.float64)
         total += e
         colour += e * rgb / max(float(rgb @ REC709_Y), 1e-6)

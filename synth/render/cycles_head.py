@@ -8,7 +8,10 @@ shaders read them as mesh attributes (see synth.render.cycles_materials):
 - smoothed region weights per vertex (``region_weights``): lips, flush (nose, ears,
   cheeks), brows, eyelids, so tints fade over a few millimetres instead of stopping at
   triangle edges;
-- ``eye_radial``: 0 at a pupil's centre .. 1 at the limbus, for the iris colour ramp.
+- ``eye_radial``: 0 at a pupil's centre .. 1 at the limbus, for the iris colour ramp;
+- ``iris_coords``: iris-plane coordinates (units of the iris radius) of the iris and
+  pupil vertices: linear in position, so their interpolation over the asset's 16 coarse
+  iris triangles is exact and the shader draws round pupils, rings and radial fibres.
 """
 
 from __future__ import annotations
@@ -146,4 +149,31 @@ def eye_radial(asset: HeadAsset) -> np.ndarray:
         centre = v[pv].mean(axis=0)
         r = np.linalg.norm(v[iv] - centre, axis=1)
         out[iv] = (r / max(r.max(), 1e-9)).astype(np.float32)
+    return out
+
+
+IRIS_RADIUS_PCT = 80  # the iris radius: this percentile of the iris vertices' distances
+
+
+def iris_coords(asset: HeadAsset) -> np.ndarray:
+    """(V,3) float32: for iris and pupil vertices, (x, y, 0) in the plane of their eye's
+    iris (least-squares fit), origin at the pupil's centre, x along the head's x axis,
+    in units of the iris radius; zeros elsewhere."""
+    faces, part = asset.faces, asset.face_part
+    v = asset.template.astype(np.float64)
+    out = np.zeros((len(v), 3), np.float32)
+    iris_v = np.unique(faces[np.isin(part, [PART_IRIS, PART_PUPIL])])
+    pupil_v = np.unique(faces[part == PART_PUPIL])
+    for side in (-1.0, 1.0):
+        iv = iris_v[np.sign(v[iris_v, 0]) == side]
+        pv = pupil_v[np.sign(v[pupil_v, 0]) == side]
+        if len(iv) < 3 or len(pv) == 0:
+            continue
+        d = v[iv] - v[pv].mean(axis=0)
+        normal = np.linalg.svd(d - d.mean(axis=0))[2][2]
+        e1 = np.array([1.0, 0.0, 0.0]) - normal[0] * normal
+        e1 /= np.linalg.norm(e1)
+        e2 = np.cross(normal, e1)
+        radius = np.percentile(np.linalg.norm(d, axis=1), IRIS_RADIUS_PCT)
+        out[iv, 0], out[iv, 1] = d @ e1 / radius, d @ e2 / radius
     return out

@@ -46,6 +46,7 @@ K_BLOOD = np.array([0.02, 0.55, 0.45])
 SKIN_SSS_METHOD = "BURLEY"
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
+SCLERA = (0.42, 0.39, 0.36)
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -71,7 +72,7 @@ def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:
     m, b = melanin_from_tone(tone), identity_blood(identity_id)
     return {
         "skin": pigment_albedo(m, b),
-        "lips": pigment_albedo(0.8 * m + 0.05, 3.2 * b + 0.4),
+        "lips": pigment_albedo(0.95 * m + 0.05, 1.9 * b + 0.25),
         "flush": pigment_albedo(m, 1.7 * b + 0.1),
         "lid": pigment_albedo(1.2 * m + 0.05, 1.4 * b),
         "mottle": pigment_albedo(1.5 * m, 0.9),
@@ -116,8 +117,12 @@ def _body(bpy, detail_image):
     )
     skin = nb.mix_color(nb.math("MINIMUM", brow, 0.9), skin, nb.rgb("brow_rgb"))
     skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
-    skin_rough = nb.math("MULTIPLY_ADD", pores, 0.2, 0.4)
-    skin_rough = nb.math("SUBTRACT", skin_rough, nb.math("MULTIPLY", lips_w, 0.1))
+    # Roughness varies with pores and, over centimetres, with oily and dry patches; the
+    # nose is oilier, the lips glossier.
+    skin_rough = nb.math("MULTIPLY_ADD", pores, 0.2, 0.36)
+    skin_rough = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", blotch, 0.5), 0.25, skin_rough)
+    oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), nb.math("MULTIPLY", flush_w, 0.06))
+    skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
 
     # Scalp hair: streaks along the head's front-back axis (z of the head frame), clumps.
@@ -157,14 +162,14 @@ def _body(bpy, detail_image):
         Subsurface_Weight=skin_w,
         Subsurface_Radius=(1.0, 0.37, 0.19),
         Subsurface_Scale=0.004,
-        Specular_IOR_Level=0.35,
+        Specular_IOR_Level=nb.math("MULTIPLY_ADD", mottle, 0.25, 0.2),
         Coat_Weight=nb.math("MULTIPLY", skin_w, 0.08),
         Coat_Roughness=0.3,
         Coat_IOR=1.4,
         Sheen_Weight=nb.math("MULTIPLY", cloth_w, 0.6),
         sss_method=SKIN_SSS_METHOD,
     )
-    nb.bump(height, 0.15, 0.0004, bsdf)
+    nb.bump(height, 0.22, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
@@ -179,17 +184,33 @@ def _eye(bpy, name: str, detail_image):
     if name == "sclera":
         veins, _, blot, _ = nb.detail(uv, 20.0)
         red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.68), 0.3)
-        col = nb.mix_color(red, nb.rgb("sclera_rgb", (0.42, 0.39, 0.36)), (0.5, 0.14, 0.1, 1))
+        col = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
         col = nb.mix_color(0.2, col, nb.gray(blot), blend="OVERLAY")
         nb.link(col, bsdf.inputs["Base Color"])
-    elif name == "iris":
-        radial = nb.attribute("eye_radial").outputs["Factor"]
-        fibres, _, _, _ = nb.detail(uv, 40.0)
+    elif name == "iris":  # also drawn on the pupil's faces: a round pupil
+        xy = nb.attribute("iris_xy").outputs["Vector"]
+        sep = nb.new("ShaderNodeSeparateXYZ")
+        nb.link(xy, sep.inputs[0])
+        r = nb.new("ShaderNodeVectorMath", operation="LENGTH")
+        nb.link(xy, r.inputs[0])
+        r = r.outputs["Value"]
+        angle = nb.math("ARCTAN2", sep.outputs["Y"], sep.outputs["X"])
+        polar = nb.new("ShaderNodeCombineXYZ")
+        nb.link(nb.math("MULTIPLY", angle, 1.0 / (2 * np.pi)), polar.inputs["X"])
+        nb.link(nb.math("MULTIPLY", r, 0.04), polar.inputs["Y"])
+        crypts, streaks, _, _ = nb.detail(polar.outputs[0], (1.0, 1.0, 1.0))
         base = nb.rgb("iris_rgb")
-        light = nb.mix_color(0.45, base, (0.85, 0.7, 0.4, 1.0))  # lighter collarette
-        col = nb.mix_color(nb.math("SUBTRACT", 1.0, nb.math("MULTIPLY", radial, 1.6)), base, light)
-        col = nb.mix_color(nb.math("MULTIPLY", fibres, 0.5), col, (0.02, 0.015, 0.01, 1))
-        col = nb.mix_color(nb.math("POWER", radial, 3.0), col, (0.015, 0.015, 0.02, 1.0))
+        # Radial fibres and crypts, a lighter collarette ring round the pupil, darker
+        # towards the limbal ring, which fades into the sclera beyond the iris' edge.
+        fib = nb.math("MULTIPLY_ADD", streaks, 1.6, nb.math("MULTIPLY", crypts, 0.5))
+        col = nb.mix_color(1.0, base, nb.gray(nb.math("MULTIPLY_ADD", fib, 0.9, 0.05)),
+                           blend="MULTIPLY")  # fmt: skip
+        light = nb.mix_color(0.5, base, (0.8, 0.62, 0.35, 1.0))
+        ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
+        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.7), col, light)
+        col = nb.mix_color(nb.smoothstep(0.7, 1.0, r), col, (0.02, 0.018, 0.02, 1.0))
+        col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
+        col = nb.mix_color(nb.smoothstep(0.31, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
         nb.link(col, bsdf.inputs["Base Color"])
     else:
         bsdf.inputs["Base Color"].default_value = (0.004, 0.004, 0.004, 1.0)
@@ -225,18 +246,41 @@ def _background(bpy, name: str, detail_image):
     return mat
 
 
+def _hair(bpy, name: str, detail_image):
+    """Hair strands (synth.render.cycles_hair): Principled Hair BSDF (Chiang) coloured
+    directly, darker for eyelashes (curve attribute ``lash``), a little per-strand
+    colour and roughness variation."""
+    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
+    lash = nb.attribute("lash").outputs["Factor"]
+    col = nb.mix_color(lash, nb.rgb("hair_rgb"), (0.012, 0.009, 0.007, 1.0))
+    bsdf = nb.new(
+        "ShaderNodeBsdfHairPrincipled",
+        "bsdf",
+        model="CHIANG",
+        parametrization="COLOR",
+        inputs={"Roughness": 0.35, "Radial Roughness": 0.4, "Coat": 0.0,
+                "Random Roughness": 0.2},
+    )  # fmt: skip
+    nb.link(col, bsdf.inputs["Color"])
+    nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
+    return mat
+
+
 def build_materials(bpy) -> dict:
     """Create every material once: name -> bpy Material (HEAD_SLOTS + BACKGROUND_SLOTS)."""
     img = build_detail_image(bpy)
+    iris = _eye(bpy, "iris", img)
     return {
         "body": _body(bpy, img),
         "sclera": _eye(bpy, "sclera", img),
-        "iris": _eye(bpy, "iris", img),
-        "pupil": _eye(bpy, "pupil", img),
+        "iris": iris,
+        "pupil": iris,  # the iris shader draws the pupil (iris_xy covers both)
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
         "backdrop": _background(bpy, "backdrop", img),
         "clutter": _background(bpy, "clutter", img),
+        "face_hair": _hair(bpy, "face_hair", img),
+        "scalp_hair": _hair(bpy, "scalp_hair", img),
     }
 
 
@@ -250,6 +294,10 @@ def update_materials(mats: dict, spec) -> None:
     brows = hair if ident.has_hair else np.array([0.05, 0.035, 0.025])
     set_if_changed(body["brow_rgb"].outputs[0], (*(brows * 0.7), 1.0))
     set_if_changed(body["hair_rgb"].outputs[0], (*hair, 1.0))
+    strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
+    set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 0.8), 1.0))
+    strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]
+    set_if_changed(strand, (*ident.hair_rgb, 1.0))
     set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)
     set_if_changed(body["clothing_rgb"].outputs[0], (*ident.clothing_rgb, 1.0))
     set_if_changed(mats["iris"].node_tree.nodes["iris_rgb"].outputs[0], (*ident.eye_rgb, 1.0))

@@ -31,7 +31,14 @@ from synth.render.cycles_camera import (
     metered_exposure,
     white_balance_gains,
 )
-from synth.render.cycles_head import cover_weights, eye_radial, material_slots, region_weights
+from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
+from synth.render.cycles_head import (
+    cover_weights,
+    eye_radial,
+    iris_coords,
+    material_slots,
+    region_weights,
+)
 from synth.render.cycles_materials import (
     BACKGROUND_SLOTS,
     HEAD_SLOTS,
@@ -121,6 +128,8 @@ def _configure_render(scene, samples: int, threads: int | None) -> None:
     c.caustics_refractive = False
     c.sample_clamp_indirect = 5.0
     c.use_light_tree = False  # a handful of point lights: plain light sampling is faster
+    scene.cycles_curves.shape = "RIBBONS"  # hair strands: sub-pixel at 640x480
+    scene.cycles_curves.subdivisions = 2
     c.use_auto_tile = True
     c.tile_size = 1024
     scene.view_settings.view_transform = VIEW_TRANSFORM
@@ -175,6 +184,12 @@ class CyclesScene:
         self.materials = build_materials(bpy)
         self.asset = asset
         self.head = self._build_head(asset)
+        strands = grow_strands(asset)
+        self.hair = {
+            name: HairCurves(bpy, scene.collection, f"fd_{name}_hair", strands[name],
+                             self.materials[f"{name}_hair"], CV_TO_BLENDER)
+            for name in ("face", "scalp")
+        }  # fmt: skip
         bg_mesh = bpy.data.meshes.new("fd_background")
         self.background = bpy.data.objects.new("fd_background", bg_mesh)
         for name in BACKGROUND_SLOTS:
@@ -209,6 +224,8 @@ class CyclesScene:
         cover.data.foreach_set("color", cover_weights(asset).ravel())
         radial = mesh.attributes.new("eye_radial", "FLOAT", "POINT")
         radial.data.foreach_set("value", eye_radial(asset))
+        iris = mesh.attributes.new("iris_xy", "FLOAT_VECTOR", "POINT")
+        iris.data.foreach_set("vector", iris_coords(asset).ravel())
         obj = bpy.data.objects.new("fd_head", mesh)
         # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
         obj.cycles.shadow_terminator_geometry_offset = 0.1
@@ -262,6 +279,7 @@ class CyclesScene:
         co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32)
         mesh.vertices.foreach_set("co", co.ravel())
         mesh.update()
+        self._update_hair(geo.vertices[:nv], spec)
         self._update_background(geo)
         update_materials(self.materials, spec)
         # Exposure and white balance scale the emitters (lights, world; the camera-visible
@@ -284,6 +302,18 @@ class CyclesScene:
         d.sensor_fit = "HORIZONTAL"
         for key in ("sensor_width", "lens", "shift_x", "shift_y", "clip_start", "clip_end"):
             setattr(d, key, p[key])
+
+    def _update_hair(self, verts: np.ndarray, spec: SceneSpec) -> None:
+        """Strands follow the head's triangles; the identity picks which are shown."""
+        ident = spec.identity
+        hp = identity_hair(ident.identity_id)
+        face, scalp = self.hair["face"], self.hair["scalp"]
+        brows = visible_strands(face.strands, hp["brow_density"], hp["brow_width"])
+        face.update(verts, self.asset.faces, brows | (face.strands.lash > 0))
+        scalp.obj.hide_render = not ident.has_hair
+        if ident.has_hair:
+            shown = visible_strands(scalp.strands, hp["scalp_density"])
+            scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
 
     def _update_background(self, geo: SceneGeometry) -> None:
         nv, nf = geo.n_head_vertices, geo.n_head_faces
@@ -329,7 +359,7 @@ class CyclesScene:
                 continue
             ls = spec.lights[k]
             obj.location = np.asarray(ls.position_m, np.float32) * CV_TO_BLENDER
-            obj.data.energy = ls.power_w * LIGHT_GAIN * exposure
+            obj.data.energy = ls.power_w * LIGHT_GAIN.get(ls.kind, 1.0) * exposure
             obj.data.color = np.asarray(ls.color_rgb) * gains
             obj.data.shadow_soft_size = KEY_RADIUS_M if ls.kind == "key" else FILL_RADIUS_M
 

@@ -107,6 +107,12 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
     saved = sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising
     sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising = True, 0.01, False
     sc.render.image_settings.color_mode = "RGBA"
+    # Hair strands (brows, lashes, scalp hair) are RGB-only and may overhang the label
+    # silhouette by a few millimetres (docs/CYCLES.md "Exact labels"): hidden here, where
+    # the camera mapping is what is tested.
+    hair = [h.obj for h in cycles._scene.hair.values()]
+    for obj in hair:
+        obj.visible_camera = False
     spec = specs[1]
     cam = spec.camera
     K = [list(r) for r in cam.K]
@@ -127,6 +133,8 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
     finally:
         sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising = saved
         sc.render.image_settings.color_mode = "RGB"
+        for obj in hair:
+            obj.visible_camera = True
 
 
 def test_memory_flat(cycles, config, asset, specs):
@@ -139,16 +147,59 @@ def test_memory_flat(cycles, config, asset, specs):
 
     for spec in specs:  # warm up every background kind
         cycles.render(spec)
-    n_data = (len(bpy.data.meshes), len(bpy.data.materials), len(bpy.data.images))
+
+    def n_data():
+        d = bpy.data
+        return (len(d.meshes), len(d.materials), len(d.images), len(d.hair_curves),
+                len(d.objects), sum(len(c.points) for c in d.hair_curves))  # fmt: skip
+
+    n0 = n_data()
     rss0 = _rss_bytes()
     for i in range(10, 34):
         cycles.render(sample_spec(config, 0, i, local_names=asset.local_names))
     grown_mb = (_rss_bytes() - rss0) / 2**20
     assert grown_mb < 10, f"RSS grew {grown_mb:.1f} MB over 24 renders"
-    assert (len(bpy.data.meshes), len(bpy.data.materials), len(bpy.data.images)) == n_data
+    assert n_data() == n0
     gl_objects = (cycles._vis._prog, cycles._vis._fbo, cycles._vis._vbo_pos)
     cycles.render(specs[0])
     assert (cycles._vis._prog, cycles._vis._fbo, cycles._vis._vbo_pos) == gl_objects
+
+
+def test_strands_follow_the_head(cycles, specs, asset):
+    """Brows, lashes and scalp hair are rooted on head triangles: a rigid motion of the
+    head moves them rigidly; in the scene they sit on the sample's deformed head."""
+    from synth.render.cycles_hair import identity_hair, visible_strands
+    from synth.render.cycles_scene import CV_TO_BLENDER
+    from synth.scene import build_geometry
+
+    rot = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    rot *= np.linalg.det(rot)  # a proper rotation
+    moved = asset.template @ rot.T + [0.1, -0.2, 1.0]
+    for name, strands in ((n, h.strands) for n, h in cycles._scene.hair.items()):
+        assert len(strands) > (200 if name == "face" else 5000)
+        shown = np.ones(len(strands), bool)
+        rest = strands.positions(asset.template, asset.faces, shown)
+        np.testing.assert_allclose(
+            strands.positions(moved, asset.faces, shown), rest @ rot.T + [0.1, -0.2, 1.0],
+            atol=1e-6,
+        )  # fmt: skip
+        tips = np.linalg.norm(rest[:, -1] - rest[:, 0], axis=1)
+        assert np.median(tips) < 0.025 and tips.max() < 0.04
+    spec = next(s for s in specs if s.identity.has_hair)
+    cycles.render(spec)
+    geo = build_geometry(asset, spec)
+    hair = cycles._scene.hair["face"]
+    pts = np.empty(len(hair.obj.data.points) * 3, np.float32)
+    hair.obj.data.position_data.foreach_get("vector", pts)
+    roots = hair.strands.roots(geo.vertices[: geo.n_head_vertices], asset.faces)
+    np.testing.assert_allclose(pts.reshape(len(hair.strands), -1, 3)[:, 0],
+                               roots * CV_TO_BLENDER, atol=1e-6)  # fmt: skip
+    assert not cycles._scene.hair["scalp"].obj.hide_render
+    # Identity variation is a pure function of the identity id.
+    a, b = identity_hair(3), identity_hair(4)
+    assert a == identity_hair(3) and a != b
+    dense, sparse = (visible_strands(hair.strands, d, w).sum() for d, w in ((1, 1), (0.5, 0.7)))
+    assert sparse < dense
 
 
 def test_image_background(cycles, specs, tmp_path):

@@ -34,7 +34,7 @@ from synth.spec import MASK_CLASS_IDS as C
 UP = np.array([0.0, -1.0, 0.0])
 FORWARD = np.array([0.0, 0.0, -1.0])
 PART_SKIN, EYE_PARTS = 0, (1, 5, 6)  # asset face_part codes: skin; sclera, iris, pupil
-BROW_STRANDS = 650  # per brow, before the identity's density
+BROW_STRANDS = 800  # per brow, before the identity's density
 LASHES_UPPER, LASHES_LOWER = 80, 36  # per eye
 SCALP_STRANDS = 10000
 POINTS = 4  # control points per strand (Catmull-Rom in Blender)
@@ -201,7 +201,9 @@ def _brows(asset: HeadAsset, surf: _Surface, rng) -> StrandSet:
         length = rng.uniform(0.005, 0.009, len(p)) * (1.0 - 0.3 * t)
         lift, droop = rng.uniform(0.25, 0.45, len(p)), rng.uniform(0.15, 0.3, len(p))
         pts = _strand(p, tangent, n, length, lift, droop)
-        radius = np.linspace(1.0, 0.4, POINTS)[None, :] * rng.uniform(5e-5, 7e-5, (len(p), 1))
+        # Thicker than real brow hairs (~0.1 mm): at ~1 mm per pixel thinner strands
+        # vanish under the denoiser; this reads as the density of a real brow.
+        radius = np.linspace(1.0, 0.4, POINTS)[None, :] * rng.uniform(7e-5, 1e-4, (len(p), 1))
         out.append(_set(surf, tri, bary, pts, radius, rng.random(len(p)), w, 0.0))
     return StrandSet.concat(out)
 
@@ -272,7 +274,7 @@ def _scalp(asset: HeadAsset, surf: _Surface, rng) -> StrandSet:
     bald = np.setdiff1d(bald, np.unique(surf.f[scalp]))
     edge_dist, _ = cKDTree(surf.v[bald]).query(p)
     length = rng.uniform(0.012, 0.03, len(p)) * np.clip(edge_dist / 0.02, 0.35, 1.0)
-    lift = rng.uniform(0.2, 0.35, len(p))
+    lift = rng.uniform(0.25, 0.45, len(p))
     pts = _strand(p, tangent, n, length, lift, 0.2 * np.ones(len(p)))
     pts = _hug(pts, surf, scalp, rng)
     radius = np.linspace(1.0, 0.5, POINTS)[None] * rng.uniform(4e-5, 7e-5, (len(p), 1))

@@ -46,7 +46,7 @@ K_BLOOD = np.array([0.02, 0.55, 0.45])
 SKIN_SSS_METHOD = "BURLEY"
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
-SCLERA = (0.42, 0.39, 0.36)
+SCLERA = (0.38, 0.35, 0.32)
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -207,8 +207,9 @@ def _eye(bpy, name: str, detail_image):
                            blend="MULTIPLY")  # fmt: skip
         light = nb.mix_color(0.5, base, (0.8, 0.62, 0.35, 1.0))
         ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
-        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.7), col, light)
-        col = nb.mix_color(nb.smoothstep(0.7, 1.0, r), col, (0.02, 0.018, 0.02, 1.0))
+        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.35), col, light)
+        col = nb.mix_color(nb.math("MULTIPLY", nb.smoothstep(0.8, 1.02, r), 0.85), col,
+                       (0.02, 0.018, 0.02, 1.0))  # fmt: skip
         col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
         col = nb.mix_color(nb.smoothstep(0.31, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
         nb.link(col, bsdf.inputs["Base Color"])
@@ -248,11 +249,14 @@ def _background(bpy, name: str, detail_image):
 
 def _hair(bpy, name: str, detail_image):
     """Hair strands (synth.render.cycles_hair): Principled Hair BSDF (Chiang) coloured
-    directly, darker for eyelashes (curve attribute ``lash``), a little per-strand
-    colour and roughness variation."""
+    directly, near-black for eyelashes (curve attribute ``lash``), per-strand brightness
+    (x0.7-1.3) and roughness variation."""
     mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     lash = nb.attribute("lash").outputs["Factor"]
-    col = nb.mix_color(lash, nb.rgb("hair_rgb"), (0.012, 0.009, 0.007, 1.0))
+    rand = nb.new("ShaderNodeHairInfo").outputs["Random"]
+    col = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", rand, 0.6, 0.7)),
+                       blend="MULTIPLY")  # fmt: skip
+    col = nb.mix_color(lash, col, (0.012, 0.009, 0.007, 1.0))
     bsdf = nb.new(
         "ShaderNodeBsdfHairPrincipled",
         "bsdf",

@@ -107,7 +107,7 @@ def identity_hair(identity_id: int) -> dict[str, float]:
         "brow_density": 0.55 + 0.45 * _unit(identity_id, "brow-density"),
         "brow_width": 0.7 + 0.3 * _unit(identity_id, "brow-width"),
         "scalp_density": 0.6 + 0.4 * _unit(identity_id, "scalp-density"),
-        "scalp_length": 0.6 + 0.5 * _unit(identity_id, "scalp-length"),
+        "scalp_length": 0.6 + 0.4 * _unit(identity_id, "scalp-length"),
     }
 
 
@@ -187,6 +187,7 @@ def _brows(asset: HeadAsset, surf: _Surface, rng) -> StrandSet:
         half = 0.0052 * (1.0 - 0.6 * np.clip(t, 0, 1)) + 0.0006
         w = np.abs(p[:, 1] - y_line) / half
         w = w + 0.25 * np.maximum(t - 0.95, 0) / 0.15 + 0.4 * np.maximum(-0.02 - t, 0) / 0.08
+        w = w * rng.uniform(0.75, 1.15, len(w))  # a ragged edge, not a drawn outline
         keep = np.flatnonzero((w < 1.0) & (t > -0.08) & (t < 1.08))[:BROW_STRANDS]
         tri, bary, p, n, t, w = tri[keep], bary[keep], p[keep], n[keep], t[keep], w[keep]
         y_line = y_line[keep]
@@ -282,7 +283,7 @@ def _scalp(asset: HeadAsset, surf: _Surface, rng) -> StrandSet:
 
 
 def _hug(pts: np.ndarray, surf: _Surface, faces: np.ndarray, rng) -> np.ndarray:
-    """Keep scalp strand points between 0.3 and 6 mm above the scalp surface (measured to
+    """Keep scalp strand points between 0.3 and 5.5 mm above the scalp surface (measured to
     the nearest of dense surface samples along its normal)."""
     from scipy.spatial import cKDTree
 
@@ -290,7 +291,7 @@ def _hug(pts: np.ndarray, surf: _Surface, faces: np.ndarray, rng) -> np.ndarray:
     flat = pts.reshape(-1, 3)
     _, j = cKDTree(q).query(flat)
     h = np.sum((flat - q[j]) * nq[j], axis=1)
-    flat = flat + (np.clip(h, 0.0003, 0.006) - h)[:, None] * nq[j]
+    flat = flat + (np.clip(h, 0.0003, 0.0055) - h)[:, None] * nq[j]
     flat = flat.reshape(pts.shape)
     flat[:, 0] = pts[:, 0]  # roots stay on their triangle
     return flat

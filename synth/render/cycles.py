@@ -2,7 +2,7 @@
 
 RGB comes from Cycles (path tracing with subsurface-scattering skin, adaptive sampling,
 OpenImageDenoise); every label -- depth, mask, normals, landmark visibility -- comes from
-the same visibility buffer as the fast renderer (synth.render.fast.VisibilityRasterizer +
+the same visibility buffer as the fast renderer (synth.render.gl.GLRasterizer +
 synth.render.labels), computed on the very triangles handed to Cycles. Depth is therefore
 identical to the fast path's, bit for bit, and never blended at silhouettes (Cycles' Z pass
 is a filtered, multi-sample average there, so it is not used).

@@ -147,7 +147,13 @@ def _resolve_config(config, resolution, identities, overrides, save_mesh=False, 
     return load_config(config, ov)
 
 
-def _renderer_options(fast: bool, samples: int | None, device: str) -> tuple[str, dict]:
+def _renderer_options(
+    fast: bool,
+    samples: int | None,
+    device: str,
+    fstop: float | None = None,
+    camera_fx: bool = True,
+) -> tuple[str, dict]:
     from synth.config import ConfigError
 
     if device not in ("cpu", "gpu"):
@@ -159,7 +165,23 @@ def _renderer_options(fast: bool, samples: int | None, device: str) -> tuple[str
         if samples < 1:
             raise ConfigError(f"--samples must be >= 1, got {samples}")
         opts["samples"] = samples
+    if fstop is not None:
+        if fstop < 0:
+            raise ConfigError(f"--fstop must be >= 0 (0: no depth of field), got {fstop}")
+        opts["fstop"] = fstop
+    if not camera_fx:
+        opts["camera_fx"] = False
     return "cycles", opts
+
+
+_FSTOP_HELP = (
+    "Cycles lens f-number: depth of field focused on the eyes (default 4; 0 = pinhole, "
+    "all sharp). Only the RGB is defocused; labels stay exact."
+)
+_CAMERA_FX_HELP = (
+    "Cycles: camera vignetting, lens softness, chromatic aberration and sensor noise on the "
+    "RGB, seeded per sample (default on)."
+)
 
 
 @app.command()
@@ -191,6 +213,8 @@ def generate(
     device: str = typer.Option(
         "cpu", help="cpu or gpu (Cycles: CUDA/OptiX when Blender finds one)."
     ),
+    fstop: float = typer.Option(None, "--fstop", help=_FSTOP_HELP),
+    camera_fx: bool = typer.Option(True, "--camera-fx/--no-camera-fx", help=_CAMERA_FX_HELP),
     identities: int = typer.Option(
         None, help="Identity pool size K (identities reused across samples)."
     ),
@@ -216,7 +240,7 @@ def generate(
     from synth.generate import generate as run
 
     cfg = _resolve_config(config, resolution, identities, set_, save_mesh, save_normals)
-    renderer, ropts = _renderer_options(fast, samples, device)
+    renderer, ropts = _renderer_options(fast, samples, device, fstop, camera_fx)
     if renderer == "cycles" and cfg.background.image_dir:
         ropts["image_dir"] = cfg.background.image_dir
     indices = None
@@ -286,6 +310,8 @@ def preview(
     resolution: str = typer.Option(None, help="WxH (overrides the config)."),
     samples: int = typer.Option(None, help="Cycles samples per pixel."),
     device: str = typer.Option("cpu", help="cpu or gpu."),
+    fstop: float = typer.Option(None, "--fstop", help=_FSTOP_HELP),
+    camera_fx: bool = typer.Option(True, "--camera-fx/--no-camera-fx", help=_CAMERA_FX_HELP),
     set_: list[str] = typer.Option(
         None, "--set", help="Config override key.sub=value (repeatable)."
     ),
@@ -300,7 +326,7 @@ def preview(
 
         raise ConfigError(f"--n must be >= 1, got {n}")
     cfg = _resolve_config(config, resolution, None, set_)
-    renderer, ropts = _renderer_options(fast, samples, device)
+    renderer, ropts = _renderer_options(fast, samples, device, fstop, camera_fx)
     if renderer == "cycles" and cfg.background.image_dir:
         ropts["image_dir"] = cfg.background.image_dir
     if save_blend is not None:

@@ -16,7 +16,12 @@ Options (``get_renderer("cycles")(asset, normals=..., **options)``):
   once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 8:
   the 2-core CPU budget; raise it on a GPU),
   save_blend (path: keep the first sample's .blend), threads (CPU threads, default all),
-  image_dir (directory of BackgroundSpec.image files).
+  image_dir (directory of BackgroundSpec.image files),
+  fstop (lens f-number for depth of field, focused on the eyes; default DEFAULT_FSTOP;
+  0 or None: a pinhole, everything sharp), camera_fx (default True: vignetting, lens
+  softness, chromatic aberration and sensor noise on the 8-bit RGB, seeded from the spec;
+  synth.render.camera_fx). Both touch the RGB only: labels stay exact (the RGB is
+  defocused where the depth is far from the focus distance).
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ import sys
 import time
 
 from synth.render.base import Renderer, RenderResult
+from synth.render.camera_fx import CAMERA_FX, apply_camera_fx
 from synth.render.cycles_materials import SKIN_SSS_METHOD
 from synth.spec import SceneSpec
 
 DEFAULT_SAMPLES = 8
-_OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir")
+DEFAULT_FSTOP = 4.0
+_OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir", "fstop", "camera_fx")
 _ACTIVE: list = []  # the live renderer of this process (bpy has one global scene)
 
 
@@ -42,6 +49,11 @@ class CyclesRenderer(Renderer):
         unknown = set(options) - set(_OPTIONS)
         if unknown:
             raise ValueError(f"unknown cycles option(s) {sorted(unknown)}; valid: {_OPTIONS}")
+        fstop = options.get("fstop", DEFAULT_FSTOP)
+        self.fstop = float(fstop) if fstop else 0.0
+        if self.fstop < 0:
+            raise ValueError(f"fstop must be >= 0 (0: no depth of field), got {fstop}")
+        self.camera_fx = bool(options.get("camera_fx", True))
         super().__init__(asset, normals=normals, **options)
         if _ACTIVE:
             raise RuntimeError("one CyclesRenderer per process: close() the other one first")
@@ -51,6 +63,7 @@ class CyclesRenderer(Renderer):
         if self.samples < 1:
             raise ValueError(f"samples must be >= 1, got {self.samples}")
         self.device_requested = options.get("device") or "cpu"
+
         self._save_blend = options.get("save_blend")
         self._scene = CyclesScene(
             asset,
@@ -58,6 +71,7 @@ class CyclesRenderer(Renderer):
             samples=self.samples,
             threads=options.get("threads"),
             image_dir=options.get("image_dir"),
+            fstop=self.fstop,
         )
         _ACTIVE.append(self)
         used = self._scene.backend
@@ -86,6 +100,9 @@ class CyclesRenderer(Renderer):
             "device_names": self._scene.device_names,
             "view_transform": s.view_settings.view_transform,
             "look": s.view_settings.look,
+            "fstop": self.fstop,
+            "focus": "eyes (mean depth of landmarks 36-47)" if self.fstop else None,
+            "camera_fx": CAMERA_FX.as_dict() if self.camera_fx else None,
             "labels": "visibility buffer (synth.render.labels), identical to the fast path",
         }
 
@@ -96,6 +113,9 @@ class CyclesRenderer(Renderer):
         t3 = time.perf_counter()
         rgb, render_t = self._scene.render()
         t4 = time.perf_counter()
+        if self.camera_fx:
+            rgb = apply_camera_fx(rgb, (spec.seed, spec.index), CAMERA_FX)
+            timings["camera_fx"] = time.perf_counter() - t4
         if self._save_blend:
             self._scene.save_blend(self._save_blend)
             self._save_blend = None

@@ -68,6 +68,12 @@ def blender_camera(cam: CameraSpec) -> dict:
     }
 
 
+def focus_distance_m(landmarks_3d: np.ndarray) -> float:
+    """Planar focus distance (m): the depth of the midpoint of the eyes (iBUG 68
+    landmarks 36-47, camera frame), where a portrait lens is focused."""
+    return float(np.asarray(landmarks_3d, np.float64)[36:48, 2].mean())
+
+
 def face_light(spec: SceneSpec, face_m: np.ndarray) -> tuple[float, np.ndarray]:
     """Irradiance towards the camera at ``face_m`` (camera frame, m) and the linear RGB
     colour of that light (luminance-weighted mean of the emitters' colours)."""

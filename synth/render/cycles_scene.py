@@ -28,6 +28,7 @@ from synth.render.cycles_camera import (
     AMBIENT_GAIN,
     LIGHT_GAIN,
     blender_camera,
+    focus_distance_m,
     metered_exposure,
     white_balance_gains,
 )
@@ -163,6 +164,7 @@ class CyclesScene:
         samples: int = 8,
         threads: int | None = None,
         image_dir: str | None = None,
+        fstop: float | None = None,
     ):
         import bpy
 
@@ -172,6 +174,7 @@ class CyclesScene:
         _configure_render(scene, samples, threads)
         self.backend, self.device_names = select_device(bpy, scene, device)
         self.image_dir = image_dir
+        self.fstop = fstop  # None or 0: pinhole (no depth of field)
         self._tmp = tempfile.TemporaryDirectory(prefix="facedepth-cycles-")
         self.frame_path = Path(self._tmp.name) / "frame.tga"
         scene.render.filepath = str(self.frame_path)
@@ -273,7 +276,7 @@ class CyclesScene:
     def update(self, geo: SceneGeometry, spec: SceneSpec) -> None:
         """Make the Blender scene show ``geo`` (the sample's exact triangles) and ``spec``'s
         camera, lights, materials and background."""
-        self._update_camera(spec)
+        self._update_camera(spec, geo)
         nv = geo.n_head_vertices
         mesh = self.head.data
         co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32)
@@ -293,7 +296,7 @@ class CyclesScene:
         self._update_lights(spec, gains, 2.0**self.exposure)
         self._update_world(spec, gains, 2.0**self.exposure)
 
-    def _update_camera(self, spec: SceneSpec) -> None:
+    def _update_camera(self, spec: SceneSpec, geo: SceneGeometry) -> None:
         p = blender_camera(spec.camera)
         r = self.scene.render
         r.resolution_x, r.resolution_y = p["resolution"]
@@ -302,6 +305,13 @@ class CyclesScene:
         d.sensor_fit = "HORIZONTAL"
         for key in ("sensor_width", "lens", "shift_x", "shift_y", "clip_start", "clip_end"):
             setattr(d, key, p[key])
+        # Depth of field: a thin lens of focal length ``lens`` at ``fstop``, focused on the
+        # eyes as a portrait photographer would. Cycles' focus distance is planar (along
+        # the optical axis), like the labels' depth.
+        d.dof.use_dof = bool(self.fstop)
+        if self.fstop:
+            d.dof.aperture_fstop = float(self.fstop)
+            d.dof.focus_distance = focus_distance_m(geo.landmarks_3d)
 
     def _update_hair(self, verts: np.ndarray, spec: SceneSpec) -> None:
         """Strands follow the head's triangles; the identity picks which are shown."""

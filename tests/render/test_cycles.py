@@ -113,6 +113,7 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
     hair = [h.obj for h in cycles._scene.hair.values()]
     for obj in hair:
         obj.visible_camera = False
+    cycles._scene.fstop = 0.0  # a pinhole: defocus would spread the coverage
     spec = specs[1]
     cam = spec.camera
     K = [list(r) for r in cam.K]
@@ -135,6 +136,7 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
         sc.render.image_settings.color_mode = "RGB"
         for obj in hair:
             obj.visible_camera = True
+        cycles._scene.fstop = cycles.fstop
 
 
 def test_memory_flat(cycles, config, asset, specs):
@@ -229,10 +231,46 @@ def test_settings_and_save_blend(cycles, specs, tmp_path):
     from synth.render.cycles_scene import LOOK, VIEW_TRANSFORM
 
     assert (s["view_transform"], s["look"]) == (VIEW_TRANSFORM, LOOK)
+    from synth.render.cycles import DEFAULT_FSTOP
+
+    assert s["fstop"] == DEFAULT_FSTOP and s["camera_fx"]["vignette"] > 0
     cycles._save_blend = str(tmp_path / "scene.blend")
     cycles.render(specs[0])
     assert (tmp_path / "scene.blend").stat().st_size > 10_000
     assert cycles._save_blend is None  # only the first sample is kept
+
+
+def test_depth_of_field_and_camera_fx(cycles, specs):
+    """The lens focuses on the eyes (planar depth of landmarks 36-47) at the f-number
+    option; the camera effects change only the RGB, deterministically."""
+    from synth.render.camera_fx import apply_camera_fx
+
+    spec = specs[2]
+    res = cycles.render(spec)
+    dof = cycles._scene.camera.data.dof
+    assert dof.use_dof and dof.aperture_fstop == pytest.approx(cycles.fstop)
+    eyes = res.landmarks_3d[36:48, 2].mean()
+    assert dof.focus_distance == pytest.approx(eyes, rel=1e-5)
+    assert "camera_fx" in res.timings
+    again = cycles.render(spec)
+    assert np.array_equal(res.depth, again.depth) and np.array_equal(res.mask, again.mask)
+    cycles.camera_fx = False
+    try:
+        clean = cycles.render(spec)
+        assert "camera_fx" not in clean.timings
+        # the raw frame is still on disk: the effects are a pure function of it and the key
+        from PIL import Image
+
+        raw = np.asarray(Image.open(cycles._scene.frame_path).convert("RGB"))
+        assert np.array_equal(clean.rgb, raw)
+        assert np.array_equal(apply_camera_fx(raw, (spec.seed, spec.index)),
+                              apply_camera_fx(raw, (spec.seed, spec.index)))  # fmt: skip
+    finally:
+        cycles.camera_fx = True
+    from synth.render.cycles import CyclesRenderer
+
+    with pytest.raises(ValueError, match="fstop"):  # checked before any scene is built
+        CyclesRenderer(None, fstop=-1)
 
 
 def test_skin_model_and_camera_response(specs):

@@ -1,0 +1,25 @@
+"""synth generate/preview: renderer options from the command line (--fstop, --camera-fx)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from synth.cli import _renderer_options, app
+from synth.config import ConfigError
+
+
+def test_fstop_and_camera_fx_options():
+    assert _renderer_options(False, None, "cpu") == ("cycles", {"device": "cpu"})
+    _, opts = _renderer_options(False, 8, "cpu", 2.8, False)
+    assert opts == {"device": "cpu", "samples": 8, "fstop": 2.8, "camera_fx": False}
+    assert _renderer_options(False, None, "cpu", 0.0)[1]["fstop"] == 0.0  # pinhole
+    assert _renderer_options(True, None, "cpu", 2.8, False) == ("fast", {})
+    with pytest.raises(ConfigError, match="fstop"):
+        _renderer_options(False, None, "cpu", -1.0)
+
+
+@pytest.mark.parametrize("cmd", ["generate", "preview"])
+def test_help_explains_options(cmd):
+    out = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200"}).output
+    assert "--fstop" in out and "--no-camera-fx" in out and "depth of field" in out

@@ -46,7 +46,12 @@ K_BLOOD = np.array([0.02, 0.55, 0.45])
 SKIN_SSS_METHOD = "BURLEY"
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
-SCLERA = (0.38, 0.35, 0.32)
+SCLERA = (0.6, 0.56, 0.52)
+# Cornea coat IOR. A real tear film reflects ~2.5 % (IOR 1.376); the asset's eye is a flat
+# 16-triangle disc without the cornea's bulge, which in a photograph concentrates the key
+# light into a small, bright catchlight. A higher IOR (~11 % reflectance) brings the
+# catchlight back to the brightness it has in photographs at this resolution.
+CORNEA_IOR = 2.0
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -79,6 +84,31 @@ def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:
     }
 
 
+def _unit(identity_id: int, what: str) -> float:
+    """A uniform number in [0, 1) that is a pure function of the identity id."""
+    return (zlib.crc32(f"{what}-{identity_id}".encode()) % 10_000) / 10_000.0
+
+
+def identity_skin_detail(identity_id: int) -> dict[str, float]:
+    """Per-identity skin detail: freckle density (most people few, some many) and
+    forehead/nose oiliness (lower roughness, more specular)."""
+    return {
+        "freckles": 0.08 + 0.5 * _unit(identity_id, "freckles") ** 3,
+        "oil": 0.5 + 0.5 * _unit(identity_id, "oil"),
+    }
+
+
+def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
+    """Linear RGB of the iris stroma (``eye_rgb`` with its saturation raised 1.6x, as iris
+    colour reads in photographs) and of the collarette round the pupil (an amber to
+    hazel ring, per identity)."""
+    rgb = np.asarray(eye_rgb, np.float64)
+    y = float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
+    iris = np.clip(y + 1.6 * (rgb - y), 0.005, 1.0)
+    amber = np.array([0.55, 0.33, 0.1]) * (0.6 + 0.6 * _unit(identity_id, "collarette"))
+    return {"iris": iris, "collarette": 0.5 * iris + 0.5 * amber}
+
+
 def _new_material(bpy, name: str, detail_image) -> tuple:
     mat = bpy.data.materials.new(name)
     tree = mat.node_tree  # Blender 5.0 materials always have a node tree
@@ -103,13 +133,23 @@ def _body(bpy, detail_image):
     pores, wrinkles, _, _ = nb.detail(uv, 12.0)  # 0.5 mm / 2.6 mm features
     _, _, blotch, mottle = nb.detail(uv, 2.0)  # 6 cm / 8 mm features
     skin = nb.rgb("skin_rgb")
-    skin = nb.mix_color(nb.math("MULTIPLY", flush_w, 0.8), skin, nb.rgb("flush_rgb"))
+    skin = nb.mix_color(nb.math("MINIMUM", nb.math("MULTIPLY", flush_w, 1.1), 1.0), skin,
+                        nb.rgb("flush_rgb"))  # fmt: skip
     skin = nb.mix_color(nb.math("MULTIPLY", lid_w, 0.5), skin, nb.rgb("lid_rgb"))
     skin = nb.mix_color(lips_w, skin, nb.rgb("lips_rgb"))
     skin = nb.mix_color(0.25, skin, nb.gray(blotch), blend="OVERLAY")
     freckle = nb.math("MULTIPLY", nb.math("SUBTRACT", mottle, 0.6), 1.5)
     freckle = nb.math("MINIMUM", nb.math("MAXIMUM", freckle, 0.0), 0.15)
     skin = nb.mix_color(freckle, skin, nb.rgb("mottle_rgb"))
+    # Fine albedo variation a camera resolves at ~1 mm per pixel: 2-3 mm pore/texture
+    # shading and 3 mm freckles (per-identity density ``freckles``), stronger on the
+    # cheeks and nose.
+    skin = nb.mix_color(0.45, skin, nb.gray(wrinkles), blend="OVERLAY")
+    _, _, _, spots = nb.detail(uv, 5.0)
+    spots = nb.smoothstep(0.62, 0.72, spots)
+    spots = nb.math("MULTIPLY", spots, nb.math("MULTIPLY_ADD", flush_w, 0.6, 0.4))
+    skin = nb.mix_color(nb.math("MULTIPLY", spots, nb.value("freckles", 0.1)), skin,
+                        nb.rgb("mottle_rgb"))  # fmt: skip
     # Eyebrows: the brow region's UVs run along v, so strands stretch along v.
     strand, _, _, _ = nb.detail(uv, (60.0, 6.0, 1.0))
     brow = nb.math(
@@ -121,7 +161,10 @@ def _body(bpy, detail_image):
     # nose is oilier, the lips glossier.
     skin_rough = nb.math("MULTIPLY_ADD", pores, 0.2, 0.36)
     skin_rough = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", blotch, 0.5), 0.25, skin_rough)
-    oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), nb.math("MULTIPLY", flush_w, 0.06))
+    oil = nb.value("oil", 0.7)
+    # T-zone: the whole face a little, the nose (flush region) more.
+    oily = nb.math("MULTIPLY", nb.math("ADD", flush_w, 0.2), nb.math("MULTIPLY", oil, 0.08))
+    oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), oily)
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
 
@@ -162,7 +205,9 @@ def _body(bpy, detail_image):
         Subsurface_Weight=skin_w,
         Subsurface_Radius=(1.0, 0.37, 0.19),
         Subsurface_Scale=0.004,
-        Specular_IOR_Level=nb.math("MULTIPLY_ADD", mottle, 0.25, 0.2),
+        Specular_IOR_Level=nb.math(
+            "MULTIPLY_ADD", mottle, 0.25, nb.math("MULTIPLY_ADD", oil, 0.1, 0.2)
+        ),
         Coat_Weight=nb.math("MULTIPLY", skin_w, 0.08),
         Coat_Roughness=0.3,
         Coat_IOR=1.4,
@@ -178,14 +223,14 @@ def _eye(bpy, name: str, detail_image):
     """Sclera, iris or pupil, each under a glossy cornea-like coat."""
     mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     bsdf = nb.principled(
-        "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.02, Coat_IOR=1.376
+        "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.03, Coat_IOR=CORNEA_IOR
     )
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     if name == "sclera":
         veins, _, blot, _ = nb.detail(uv, 20.0)
-        red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.68), 0.3)
+        red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.7), 0.25)
         col = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
-        col = nb.mix_color(0.2, col, nb.gray(blot), blend="OVERLAY")
+        col = nb.mix_color(0.12, col, nb.gray(blot), blend="OVERLAY")
         nb.link(col, bsdf.inputs["Base Color"])
     elif name == "iris":  # also drawn on the pupil's faces: a round pupil
         xy = nb.attribute("iris_xy").outputs["Vector"]
@@ -205,9 +250,9 @@ def _eye(bpy, name: str, detail_image):
         fib = nb.math("MULTIPLY_ADD", streaks, 1.6, nb.math("MULTIPLY", crypts, 0.5))
         col = nb.mix_color(1.0, base, nb.gray(nb.math("MULTIPLY_ADD", fib, 0.9, 0.05)),
                            blend="MULTIPLY")  # fmt: skip
-        light = nb.mix_color(0.5, base, (0.8, 0.62, 0.35, 1.0))
+        light = nb.rgb("collarette_rgb")
         ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
-        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.35), col, light)
+        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.5), col, light)
         col = nb.mix_color(nb.math("MULTIPLY", nb.smoothstep(0.8, 1.02, r), 0.85), col,
                        (0.02, 0.018, 0.02, 1.0))  # fmt: skip
         col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
@@ -304,7 +349,11 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(strand, (*ident.hair_rgb, 1.0))
     set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)
     set_if_changed(body["clothing_rgb"].outputs[0], (*ident.clothing_rgb, 1.0))
-    set_if_changed(mats["iris"].node_tree.nodes["iris_rgb"].outputs[0], (*ident.eye_rgb, 1.0))
+    for key, value in identity_skin_detail(ident.identity_id).items():
+        set_if_changed(body[key].outputs[0], value)
+    eye = mats["iris"].node_tree.nodes
+    for key, rgb in iris_colors(ident.eye_rgb, ident.identity_id).items():
+        set_if_changed(eye[f"{key}_rgb"].outputs[0], (*rgb, 1.0))
     rng = np.random.default_rng(spec.background.seed)
     for name in BACKGROUND_SLOTS:
         nodes = mats[name].node_tree.nodes

@@ -289,6 +289,22 @@ def test_skin_model_and_camera_response(specs):
     assert metered_exposure(spec, face, dark) > metered_exposure(spec, face, light)
 
 
+def test_eye_and_skin_detail_are_pure_functions():
+    from synth.render.cycles_camera import REC709_Y
+    from synth.render.cycles_materials import identity_skin_detail, iris_colors
+
+    blue = (0.1, 0.2, 0.35)
+    a, b = iris_colors(blue, 3), iris_colors(blue, 3)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    y = float(np.asarray(blue) @ REC709_Y)
+    assert np.ptp(a["iris"]) > np.ptp(blue)  # more saturated, same luminance
+    assert abs(float(a["iris"] @ REC709_Y) - y) < 1e-6
+    assert not np.allclose(a["collarette"], iris_colors(blue, 4)["collarette"])
+    freckles = [identity_skin_detail(i)["freckles"] for i in range(200)]
+    assert identity_skin_detail(7) == identity_skin_detail(7)
+    assert 0.08 <= min(freckles) and max(freckles) <= 0.58 and np.median(freckles) < 0.2
+
+
 def test_gpu_request_falls_back_to_cpu(cycles, asset, specs):
     """Runs last in the module: it replaces the module's renderer."""
     from synth.render import get_renderer

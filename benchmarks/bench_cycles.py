@@ -3,9 +3,10 @@
 Renders N consecutive samples of the default config (640x480) with one CyclesRenderer
 (scene built once, reused), in this process. Per frame: wall seconds, process CPU seconds
 (all threads; on a shared machine CPU seconds / cores is the wall time the frame would take
-with the cores to itself), the renderer's stage timings (mesh = build_geometry, labels =
-visibility pass + exact labels, scene_update = bpy updates, cycles = path tracing +
-OpenImageDenoise, readback = reading the frame) and RSS. OIDN runs inside Cycles, so its
+with the cores to itself), the renderer's stage timings (mesh = build_geometry,
+raster = the GL visibility pass, labels = exact labels from it, scene_update = bpy
+updates, cycles = path tracing + OpenImageDenoise, readback = reading the frame,
+camera_fx = the lens/sensor post-process) and RSS. OIDN runs inside Cycles, so its
 share is measured separately: --denoise-probe frames are rendered again with denoising
 off. Writes benchmarks/results/cycles.json.
 
@@ -34,7 +35,7 @@ from synth.config import load_config, parse_resolution  # noqa: E402
 from synth.render import get_renderer  # noqa: E402
 from synth.sampling import sample_spec  # noqa: E402
 
-STAGES = ("mesh", "labels", "scene_update", "cycles", "readback")
+STAGES = ("mesh", "raster", "labels", "scene_update", "cycles", "readback", "camera_fx")
 
 
 def rss_mb() -> float:
@@ -132,7 +133,7 @@ def main() -> None:
         wall, cpu = time.perf_counter() - t0, cpu_s() - c0
         frames.append(
             {"index": i, "background": spec.background.kind, "wall_s": wall, "cpu_s": cpu,
-             "rss_mb": rss_mb(), **{k: res.timings[k] for k in STAGES}}
+             "rss_mb": rss_mb(), **{k: res.timings.get(k, 0.0) for k in STAGES}}
         )  # fmt: skip
         print(
             f"{i:4d} {spec.background.kind:9s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "

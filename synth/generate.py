@@ -81,8 +81,13 @@ def file_sha256(path: Path) -> str:
 def fingerprint(
     config: GenerateConfig, seed: int, renderer: str, settings: dict, asset_sha: str
 ) -> str:
+    """Identity of a run: a directory is resumed only by the same config, seed, renderer,
+    explicit renderer options, asset and generator version (a new version may render the
+    same spec differently, e.g. new renderer defaults; mixing them would break the
+    "same command, identical files" guarantee)."""
     blob = json.dumps(
         {
+            "generator": synth.__version__,
             "config": config.model_dump(mode="json"),
             "seed": seed,
             "renderer": renderer,

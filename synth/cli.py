@@ -159,6 +159,21 @@ def _renderer_options(
     if device not in ("cpu", "gpu"):
         raise ConfigError(f"--device must be cpu or gpu, got {device!r}")
     if fast:
+        given = [
+            name
+            for name, is_set in (
+                ("--samples", samples is not None),
+                ("--fstop", fstop is not None),
+                ("--no-camera-fx", not camera_fx),
+                ("--device gpu", device != "cpu"),
+            )
+            if is_set
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: Cycles option(s), not used by --fast "
+                "(the fast path picks EGL on a GPU machine by itself)"
+            )
         return "fast", {}
     opts: dict = {"device": device}
     if samples is not None:

@@ -14,7 +14,11 @@ def test_fstop_and_camera_fx_options():
     _, opts = _renderer_options(False, 8, "cpu", 2.8, False)
     assert opts == {"device": "cpu", "samples": 8, "fstop": 2.8, "camera_fx": False}
     assert _renderer_options(False, None, "cpu", 0.0)[1]["fstop"] == 0.0  # pinhole
-    assert _renderer_options(True, None, "cpu", 2.8, False) == ("fast", {})
+    assert _renderer_options(True, None, "cpu") == ("fast", {})
+    with pytest.raises(ConfigError, match="--fstop, --no-camera-fx: Cycles option"):
+        _renderer_options(True, None, "cpu", 2.8, False)
+    with pytest.raises(ConfigError, match="--samples, --device gpu"):
+        _renderer_options(True, 8, "gpu")
     with pytest.raises(ConfigError, match="fstop"):
         _renderer_options(False, None, "cpu", -1.0)
 

@@ -68,8 +68,7 @@ def choose_platform() -> str:
     return os.environ["PYOPENGL_PLATFORM"]
 
 
-def _make_context(width: int, height: int):
-    platform = choose_platform()
+def _make_context(width: int, height: int, platform: str):
     if platform == "egl":
         from pyrender.platforms.egl import EGLPlatform
 
@@ -101,11 +100,11 @@ class GLRasterizer:
     """Triangle-id (+ optional colour) rasteriser for one image size; see module doc."""
 
     def __init__(self, width: int, height: int):
-        choose_platform()  # before PyOpenGL is first imported: it binds the platform then
+        platform = choose_platform()  # before PyOpenGL's first import, which binds it
         from OpenGL import GL as gl
 
         self.width, self.height = int(width), int(height)
-        self._ctx = _make_context(self.width, self.height)
+        self._ctx = _make_context(self.width, self.height, platform)
         self._gl = gl
         vs = _compile(gl, _VERTEX, gl.GL_VERTEX_SHADER)
         fs = _compile(gl, _FRAGMENT, gl.GL_FRAGMENT_SHADER)

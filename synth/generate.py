@@ -151,15 +151,16 @@ def render_chunk(indices: list[int]) -> list[tuple[int, str, dict[str, float], d
     job: Job = _WORKER["job"]
     asset: HeadAsset = _WORKER["asset"]
     renderer = _WORKER["renderer"]
-    out = []
+    rows = []
     for i in indices:
         t0 = time.perf_counter()
         spec = sample_spec(job.config, job.seed, i, local_names=asset.local_names)
         result = renderer.render(spec)
         record, io_t = write_sample(Path(job.out), job.config, spec, result)
         timings = {**result.timings, **io_t, "total": time.perf_counter() - t0}
-        out.append((i, record_line(record), timings, renderer.settings()))
-    return out
+        rows.append((i, record_line(record), timings))
+    settings = renderer.settings()  # once per chunk, after rendering (device actually used)
+    return [(*row, settings) for row in rows]
 
 
 def _worker_close() -> None:

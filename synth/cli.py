@@ -153,7 +153,10 @@ def _renderer_options(
     device: str,
     fstop: float | None = None,
     camera_fx: bool = True,
+    image_dir: str | None = None,
 ) -> tuple[str, dict]:
+    """(renderer name, renderer options) from the command line; ``image_dir`` is the
+    config's background image directory, which only Cycles reads."""
     from synth.config import ConfigError
 
     if device not in ("cpu", "gpu"):
@@ -186,6 +189,8 @@ def _renderer_options(
         opts["fstop"] = fstop
     if not camera_fx:
         opts["camera_fx"] = False
+    if image_dir:
+        opts["image_dir"] = image_dir
     return "cycles", opts
 
 
@@ -255,9 +260,9 @@ def generate(
     from synth.generate import generate as run
 
     cfg = _resolve_config(config, resolution, identities, set_, save_mesh, save_normals)
-    renderer, ropts = _renderer_options(fast, samples, device, fstop, camera_fx)
-    if renderer == "cycles" and cfg.background.image_dir:
-        ropts["image_dir"] = cfg.background.image_dir
+    renderer, ropts = _renderer_options(
+        fast, samples, device, fstop, camera_fx, cfg.background.image_dir
+    )
     indices = None
     if shard:
         from synth.shards import parse_shard, shard_indices
@@ -341,9 +346,9 @@ def preview(
 
         raise ConfigError(f"--n must be >= 1, got {n}")
     cfg = _resolve_config(config, resolution, None, set_)
-    renderer, ropts = _renderer_options(fast, samples, device, fstop, camera_fx)
-    if renderer == "cycles" and cfg.background.image_dir:
-        ropts["image_dir"] = cfg.background.image_dir
+    renderer, ropts = _renderer_options(
+        fast, samples, device, fstop, camera_fx, cfg.background.image_dir
+    )
     if save_blend is not None:
         ropts["save_blend"] = str(save_blend)
     path = ensure_default_asset(asset)

@@ -80,9 +80,18 @@ def exactness(asset_path: Path, n: int = 20) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def throughput(asset_path: Path, n: int, workers: int) -> dict:
-    """End-to-end rate (start-up included) and steady rate (after each worker's first
-    chunk: process start, imports, asset load and GL context excluded)."""
+def throughput(
+    asset_path: Path,
+    n: int,
+    workers: int,
+    renderer: str = "fast",
+    options: dict | None = None,
+    chunk_size: int = 16,
+) -> dict:
+    """Generate ``n`` samples of the default config into a temporary directory: the
+    end-to-end rate (start-up included), the steady rate (after each worker's first chunk:
+    process start, imports, asset load and GL context / Blender scene excluded; None with
+    too few chunks), per-stage times and bytes per sample. Also used by bench_scaling."""
     import time
 
     tmp = Path(tempfile.mkdtemp())
@@ -96,7 +105,8 @@ def throughput(asset_path: Path, n: int, workers: int) -> dict:
     try:
         cfg = load_config()
         s = generate(
-            cfg, tmp / "ds", n, seed=0, asset_path=asset_path, workers=workers,
+            cfg, tmp / "ds", n, seed=0, renderer=renderer, renderer_options=options,
+            asset_path=asset_path, workers=workers, chunk_size=chunk_size,
             on_progress=progress,
         )  # fmt: skip
         size = sum(p.stat().st_size for p in (tmp / "ds").rglob("*") if p.is_file())
@@ -108,7 +118,9 @@ def throughput(asset_path: Path, n: int, workers: int) -> dict:
         "seconds": s.seconds,
         "samples_per_s": s.rate,
         "steady_samples_per_s": (marks[-1][1] - marks[workers - 1][1])
-        / (marks[-1][0] - marks[workers - 1][0]),
+        / (marks[-1][0] - marks[workers - 1][0])
+        if len(marks) > workers
+        else None,
         "per_sample_ms": {k: 1000 * v / s.written for k, v in sorted(s.stages.items())},
         "bytes_per_sample": size / n,
     }

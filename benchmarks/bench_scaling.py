@@ -2,6 +2,7 @@
 (rate with W workers / (W x rate with 1)). Writes benchmarks/results/scaling.json.
 
 Run: .venv/bin/python benchmarks/bench_scaling.py [--fast-n 300] [--cycles-n 6]
+Each run is bench_fast.throughput in a fresh process.
 """
 
 from __future__ import annotations
@@ -9,34 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 os.environ.setdefault("LP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_fast import throughput  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.makehuman import default_asset_path  # noqa: E402
-from synth.config import load_config  # noqa: E402
-from synth.generate import generate  # noqa: E402
-
-
-def rate(renderer: str, n: int, workers: int, options: dict) -> dict:
-    tmp = Path(tempfile.mkdtemp())
-    try:
-        s = generate(
-            load_config(), tmp / "ds", n, seed=0, renderer=renderer, renderer_options=options,
-            asset_path=default_asset_path(), workers=workers, chunk_size=max(1, n // (4 * workers)),
-        )  # fmt: skip
-        size = sum(p.stat().st_size for p in (tmp / "ds").rglob("*") if p.is_file()) / n
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return {"workers": workers, "samples": n, "seconds": s.seconds, "samples_per_s": s.rate,
-            "bytes_per_sample": size}  # fmt: skip
 
 
 def isolated(fn, *args):
@@ -60,7 +44,10 @@ def main() -> None:
     if not args.skip_cycles:
         paths.append(("cycles", args.cycles_n, {"device": "cpu"}))
     for name, n, opts in paths:
-        runs = [isolated(rate, name, n, w, opts) for w in (1, 2)]
+        runs = [
+            isolated(throughput, default_asset_path(), n, w, name, opts, max(1, n // (4 * w)))
+            for w in (1, 2)
+        ]
         eff = runs[1]["samples_per_s"] / (2 * runs[0]["samples_per_s"])
         out["paths"][name] = {"runs": runs, "scaling_efficiency_2_workers": eff}
         print(name, json.dumps(out["paths"][name]))

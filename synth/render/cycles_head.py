@@ -51,8 +51,8 @@ def cover_weights(asset: HeadAsset) -> np.ndarray:
     among each vertex's faces (their 0.5 iso-lines follow the labelled triangle
     boundaries, smoothed), lash-line weight (``lash_weights``), 0."""
     faces, n = asset.faces, asset.n_vertices
-    scalp = _face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
-    cloth = _face_to_vertex(faces, n, (asset.face_part == PART_CLOTHING).astype(np.float64))
+    scalp = face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
+    cloth = face_to_vertex(faces, n, (asset.face_part == PART_CLOTHING).astype(np.float64))
     return np.stack([scalp, cloth, lash_weights(asset), np.zeros(n)], axis=1).astype(np.float32)
 
 
@@ -91,7 +91,7 @@ def _vertex_adjacency(faces: np.ndarray, n: int) -> sp.csr_matrix:
     return sp.diags(1.0 / deg) @ a
 
 
-def _face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndarray:
+def face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndarray:
     """Mean of ``face_value`` over each vertex's incident faces."""
     num = np.bincount(faces.ravel(), np.repeat(face_value, 3), minlength=n)
     den = np.bincount(faces.ravel(), minlength=n)
@@ -112,7 +112,7 @@ def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
     adj = _vertex_adjacency(faces, n)
     out = []
     for key, faces_in in sel.items():
-        w = _face_to_vertex(faces, n, (faces_in & skin).astype(np.float64))
+        w = face_to_vertex(faces, n, (faces_in & skin).astype(np.float64))
         for _ in range(smooth_iters):
             w = adj @ w
         if key == "flush":

@@ -36,6 +36,7 @@ from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, vi
 from synth.render.cycles_head import (
     cover_weights,
     eye_radial,
+    face_to_vertex,
     iris_coords,
     material_slots,
     region_weights,
@@ -345,11 +346,9 @@ class CyclesScene:
         # soft gradients (a painted wall, not a pixel grid); each clutter object keeps its
         # own constant colour.
         alb = geo.face_albedo[nf:].astype(np.float64)
-        cnt = np.bincount(faces.ravel(), minlength=len(verts))
         rgba = np.ones((len(verts), 4), np.float32)
         for c in range(3):
-            num = np.bincount(faces.ravel(), np.repeat(alb[:, c], 3), minlength=len(verts))
-            rgba[:, c] = num / np.maximum(cnt, 1)
+            rgba[:, c] = face_to_vertex(faces, len(verts), alb[:, c])
         albedo = mesh.attributes.new("albedo", "FLOAT_COLOR", "POINT")
         albedo.data.foreach_set("color", rgba.ravel())
         mesh.update()

@@ -9,15 +9,16 @@
 - ``metrics/epoch_NNN.json``, ``tb/`` (TensorBoard)
 
 No pickles: everything loads with ``safetensors`` and ``json``. Every file is written to a
-temp file in the run directory and renamed into place, so an interrupted run leaves the
-previous epoch's files intact.
+temp file in the run directory and renamed into place
+(:func:`assets_pipeline.fileio.atomic_write`), so an interrupted run leaves the previous
+epoch's files intact.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from assets_pipeline.fileio import atomic_write
 from models.archs import build_model
 from models.config import TrainConfig
 from models.errors import BadInputError
@@ -34,21 +36,14 @@ from models.errors import BadInputError
 CONFIG_FILE, WEIGHTS_FILE, STATE_FILE = "config.json", "model.safetensors", "state.safetensors"
 
 
-def _atomic(path: Path, write) -> None:
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, write)
 
 
 def write_json(path: Path, obj) -> None:
     """Pretty JSON, written atomically."""
-    _atomic(Path(path), lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
+    _atomic(Path(path), lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
 
 
 def _tensors(module: nn.Module, prefix: str = "") -> dict[str, torch.Tensor]:

@@ -10,13 +10,13 @@ Uses PyTorch's TorchScript-based exporter (the ``torch.export`` one needs ``onnx
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from assets_pipeline.fileio import atomic_write
 from models.checkpoint import load_run
 from models.data import IMAGENET_MEAN, IMAGENET_STD
 from models.depth_target import target_to_depth
@@ -50,15 +50,14 @@ def export_onnx(
     model = RgbToDepth(run.model, run.config.max_depth_m, run.config.min_depth_m).eval()
     w, h = run.size
     dummy = torch.rand(1, 3, h, w)
-    fd, tmp = tempfile.mkstemp(dir=onnx_path.parent, prefix=f".{onnx_path.stem}.", suffix=".onnx")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
             torch.onnx.export(
                 model,
                 (dummy,),
-                tmp,
+                str(tmp),
                 dynamo=False,
                 input_names=["rgb"],
                 output_names=["depth_m"],
@@ -68,8 +67,6 @@ def export_onnx(
                     "depth_m": {0: "batch", 2: "height", 3: "width"},
                 },
             )
-        os.replace(tmp, onnx_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(onnx_path, write, suffix=".onnx")
     return onnx_path

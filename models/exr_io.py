@@ -1,17 +1,17 @@
 """Depth EXR files: one float32 channel ``"Z"`` (``synth.spec.DEPTH_CHANNEL``), metres,
-planar, 0 = no surface; ZIP compression (lossless). Writes are atomic: a temp file in the
-target directory, then ``os.replace``.
+planar, 0 = no surface; ZIP compression (lossless). Writes are atomic
+(:func:`assets_pipeline.fileio.atomic_write`).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import OpenEXR
 
+from assets_pipeline.fileio import atomic_write
 from synth.spec import DEPTH_CHANNEL
 
 
@@ -34,17 +34,13 @@ def read_depth(path: str | os.PathLike) -> np.ndarray:
 
 def write_depth(path: str | os.PathLike, depth_m: np.ndarray) -> None:
     """Write ``[H, W]`` metres as a single float32 ``"Z"`` channel, atomically."""
-    path = Path(path)
     depth_m = np.ascontiguousarray(depth_m, dtype=np.float32)
     if depth_m.ndim != 2:
         raise ValueError(f"depth must be (H, W), got {depth_m.shape}")
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".exr")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with OpenEXR.File(header, {DEPTH_CHANNEL: depth_m}) as f:
-            f.write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            f.write(str(tmp))
+
+    atomic_write(path, write, suffix=".exr")

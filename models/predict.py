@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from assets_pipeline.fileio import atomic_write
 from models.checkpoint import LoadedRun, load_run
 from models.data import load_rgb, normalize_image
 from models.depth_target import target_to_depth
@@ -104,17 +105,7 @@ def save_figure(path: Path, rgb_u8: np.ndarray, depth_m: np.ndarray, lo: float, 
     for ax in (ax_in, ax_d):
         ax.set_axis_off()
     fig.colorbar(im, ax=ax_d, fraction=0.046, pad=0.02, label="depth (m)")
-    _atomic_save(path, lambda tmp: fig.savefig(tmp, format="png"))
-
-
-def _atomic_save(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def predict(
@@ -148,7 +139,7 @@ def predict(
         )
         write_depth(p.exr, depth)
         colored = Image.fromarray(colorize(depth, lo, hi))
-        _atomic_save(p.png, lambda tmp, im=colored: im.save(tmp, format="PNG"))
+        atomic_write(p.png, lambda tmp, im=colored: im.save(tmp, format="PNG"))
         save_figure(p.figure, rgb, depth, lo, hi)
         results.append(p)
     return results

@@ -3,12 +3,12 @@
 Computed once per renderer from the HeadAsset topology and its neutral template; the
 shaders read them as mesh attributes (see synth.render.cycles_materials):
 
-- material slot per face (``material_slots``), from ``face_part``, ``face_region`` and,
-  when the identity has hair, ``face_scalp``;
+- material slot per face (``material_slots``), from ``face_part`` and ``face_region``;
+- scalp, clothing and lash-line weights per vertex (``cover_weights``), which the "body"
+  material blends skin, hair and cloth with;
 - smoothed region weights per vertex (``region_weights``): lips, flush (nose, ears,
   cheeks), brows, eyelids, so tints fade over a few millimetres instead of stopping at
   triangle edges;
-- ``eye_radial``: 0 at a pupil's centre .. 1 at the limbus, for the iris colour ramp;
 - ``iris_coords``: iris-plane coordinates (units of the iris radius) of the iris and
   pupil vertices: linear in position, so their interpolation over the asset's 16 coarse
   iris triangles is exact and the shader draws round pupils, rings and radial fibres.
@@ -131,25 +131,6 @@ def _cheeks(asset: HeadAsset) -> np.ndarray:
         d2 = np.sum((v - c) ** 2, axis=1)
         w += 0.8 * np.exp(-d2 / (2 * CHEEK_SIGMA_M**2))
     return w
-
-
-def eye_radial(asset: HeadAsset) -> np.ndarray:
-    """(V,) float32: 0 at each pupil's centre rising to 1 at its iris' outer edge; 1
-    elsewhere."""
-    faces, part = asset.faces, asset.face_part
-    v = asset.template.astype(np.float64)
-    out = np.ones(len(v), np.float32)
-    iris_v = np.unique(faces[np.isin(part, [PART_IRIS, PART_PUPIL])])
-    pupil_v = np.unique(faces[part == PART_PUPIL])
-    for side in (-1.0, 1.0):
-        iv = iris_v[np.sign(v[iris_v, 0]) == side]
-        pv = pupil_v[np.sign(v[pupil_v, 0]) == side]
-        if len(iv) == 0 or len(pv) == 0:
-            continue
-        centre = v[pv].mean(axis=0)
-        r = np.linalg.norm(v[iv] - centre, axis=1)
-        out[iv] = (r / max(r.max(), 1e-9)).astype(np.float32)
-    return out
 
 
 IRIS_RADIUS_PCT = 80  # the iris radius: this percentile of the iris vertices' distances

@@ -12,7 +12,8 @@ synth.render.cycles_head):
 - ``cover`` (point, RGBA): scalp and clothing shares; the "body" material blends skin,
   hair and cloth on their smoothed 0.5 iso-lines so the hairline and collar are curves,
   not triangle edges (the mask keeps the asset's triangle labels);
-- ``eye_radial`` (point): 0 at a pupil's centre .. 1 at the limbus, for the iris ramp;
+- ``iris_xy`` (point, vector): iris-plane coordinates of iris and pupil vertices, for
+  the round pupil, rings and fibres;
 - ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
   averaged onto its vertices.
 

@@ -35,7 +35,6 @@ from synth.render.cycles_camera import (
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
     cover_weights,
-    eye_radial,
     face_to_vertex,
     iris_coords,
     material_slots,
@@ -226,8 +225,6 @@ class CyclesScene:
         regions.data.foreach_set("color", region_weights(asset).ravel())
         cover = mesh.attributes.new("cover", "FLOAT_COLOR", "POINT")
         cover.data.foreach_set("color", cover_weights(asset).ravel())
-        radial = mesh.attributes.new("eye_radial", "FLOAT", "POINT")
-        radial.data.foreach_set("value", eye_radial(asset))
         iris = mesh.attributes.new("iris_xy", "FLOAT_VECTOR", "POINT")
         iris.data.foreach_set("vector", iris_coords(asset).ravel())
         obj = bpy.data.objects.new("fd_head", mesh)

@@ -20,7 +20,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from models.archs import ARCHS, build_model, count_parameters
+from models.archs import build_model, count_parameters, get_arch
 from models.checkpoint import (
     CONFIG_FILE,
     STATE_FILE,
@@ -56,13 +56,6 @@ class TrainResult:
     last_val: dict | None
 
 
-def _check_arch(name: str) -> None:
-    try:
-        ARCHS.get(name)
-    except KeyError as e:
-        raise BadInputError(str(e)) from None
-
-
 def _prepare_run(cfg: TrainConfig, d: Dist, n_params: int, info_meta: dict) -> int:
     """Check an existing run is compatible, write config.json; returns finished epochs."""
     run = Path(cfg.out)
@@ -83,12 +76,13 @@ def _prepare_run(cfg: TrainConfig, d: Dist, n_params: int, info_meta: dict) -> i
     elif run.is_dir() and any(p for p in run.iterdir() if not p.name.startswith(".")):
         raise BadInputError(f"--out {run} is not empty and holds no {CONFIG_FILE}")
     if d.main:
+        arch = get_arch(cfg.arch)
         record = {
             "train": cfg.model_dump(mode="json"),
             "arch": {
                 "name": cfg.arch,
-                "family": ARCHS.get(cfg.arch).family,
-                "encoder": ARCHS.get(cfg.arch).encoder,
+                "family": arch.family,
+                "encoder": arch.encoder,
                 "parameters": n_params,
             },
             "output": "reciprocal depth max_depth_m / depth (see models.depth_target)",
@@ -104,7 +98,7 @@ def _prepare_run(cfg: TrainConfig, d: Dist, n_params: int, info_meta: dict) -> i
 def train(cfg: TrainConfig, *, progress: bool = True) -> TrainResult:
     """Train (or resume) the run ``cfg.out``; see the module docstring."""
     d, device = init_distributed(cfg.device)
-    _check_arch(cfg.arch)
+    get_arch(cfg.arch)  # an unknown name fails before the dataset is read
     info = open_dataset(cfg.data)
     if cfg.width is None:
         cfg = cfg.model_copy(update={"width": info.width, "height": info.height})

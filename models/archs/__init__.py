@@ -1,4 +1,4 @@
-"""Architectures by ``--arch`` name: ``build_model(name)``, ``arch_names()``.
+"""Architectures by ``--arch`` name: ``build_model(name)``, ``get_arch(name)``, ``arch_names()``.
 
 Importing this package registers every family (``unet``, ``densedepth``).
 """
@@ -12,20 +12,32 @@ from models.archs.base import ARCHS, ArchSpec, register_arch
 from models.errors import BadInputError
 from models.registry import UnknownNameError
 
-__all__ = ["ARCHS", "ArchSpec", "arch_names", "build_model", "count_parameters", "register_arch"]
+__all__ = [
+    "ARCHS",
+    "ArchSpec",
+    "arch_names",
+    "build_model",
+    "count_parameters",
+    "get_arch",
+    "register_arch",
+]
 
 
 def arch_names() -> list[str]:
     return ARCHS.names()
 
 
-def build_model(name: str, pretrained: str | None = None) -> nn.Module:
-    """A fresh network for ``name`` (random init unless ``pretrained``, see encoders)."""
+def get_arch(name: str) -> ArchSpec:
+    """The registered row for ``name``; an unknown name is bad input listing the valid ones."""
     try:
-        spec = ARCHS.get(name)
+        return ARCHS.get(name)
     except UnknownNameError as e:
         raise BadInputError(str(e)) from None
-    return spec.build(pretrained)
+
+
+def build_model(name: str, pretrained: str | None = None) -> nn.Module:
+    """A fresh network for ``name`` (random init unless ``pretrained``, see encoders)."""
+    return get_arch(name).build(pretrained)
 
 
 def count_parameters(model: nn.Module) -> int:

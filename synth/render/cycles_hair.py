@@ -23,12 +23,12 @@ z backwards: the face looks towards -z).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from assets_pipeline.head_asset import HeadAsset
+from synth.render.cycles_materials import identity_unit
 from synth.spec import MASK_CLASS_IDS as C
 
 UP = np.array([0.0, -1.0, 0.0])
@@ -95,19 +95,15 @@ def triangle_frames(verts: np.ndarray, tris: np.ndarray) -> np.ndarray:
     return np.stack([e1, np.cross(n, e1), n], axis=1)
 
 
-def _unit(identity_id: int, tag: str) -> float:
-    return (zlib.crc32(f"{tag}-{identity_id}".encode()) % 10_000) / 10_000.0
-
-
 def identity_hair(identity_id: int) -> dict[str, float]:
     """Per-identity hair parameters, a pure function of the identity id: brow density
     (share of brow strands kept), brow width (share of the brow band), scalp density and
     scalp hair length scale."""
     return {
-        "brow_density": 0.55 + 0.45 * _unit(identity_id, "brow-density"),
-        "brow_width": 0.7 + 0.3 * _unit(identity_id, "brow-width"),
-        "scalp_density": 0.6 + 0.4 * _unit(identity_id, "scalp-density"),
-        "scalp_length": 0.6 + 0.4 * _unit(identity_id, "scalp-length"),
+        "brow_density": 0.55 + 0.45 * identity_unit(identity_id, "brow-density"),
+        "brow_width": 0.7 + 0.3 * identity_unit(identity_id, "brow-width"),
+        "scalp_density": 0.6 + 0.4 * identity_unit(identity_id, "scalp-density"),
+        "scalp_length": 0.6 + 0.4 * identity_unit(identity_id, "scalp-length"),
     }
 
 

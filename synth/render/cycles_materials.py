@@ -60,11 +60,16 @@ def melanin_from_tone(tone: float) -> float:
     return 0.18 + 1.75 * float(np.clip(tone, 0.0, 1.0)) ** 1.2
 
 
+def identity_unit(identity_id: int, what: str) -> float:
+    """A uniform number in [0, 1) that is a pure function of the identity id and ``what``
+    (per-identity shading and hair variation, not part of the SceneSpec)."""
+    return (zlib.crc32(f"{what}-{identity_id}".encode()) % 10_000) / 10_000.0
+
+
 def identity_blood(identity_id: int) -> float:
     """Per-identity haemoglobin density in [0.35, 0.75]: a pure function of the identity
     id (shading only, so it is not part of the SceneSpec)."""
-    u = (zlib.crc32(f"blood-{identity_id}".encode()) % 10_000) / 10_000.0
-    return 0.35 + 0.4 * u
+    return 0.35 + 0.4 * identity_unit(identity_id, "blood")
 
 
 def pigment_albedo(melanin: float, blood: float) -> np.ndarray:
@@ -85,17 +90,12 @@ def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:
     }
 
 
-def _unit(identity_id: int, what: str) -> float:
-    """A uniform number in [0, 1) that is a pure function of the identity id."""
-    return (zlib.crc32(f"{what}-{identity_id}".encode()) % 10_000) / 10_000.0
-
-
 def identity_skin_detail(identity_id: int) -> dict[str, float]:
     """Per-identity skin detail: freckle density (most people few, some many) and
     forehead/nose oiliness (lower roughness, more specular)."""
     return {
-        "freckles": 0.08 + 0.5 * _unit(identity_id, "freckles") ** 3,
-        "oil": 0.5 + 0.5 * _unit(identity_id, "oil"),
+        "freckles": 0.08 + 0.5 * identity_unit(identity_id, "freckles") ** 3,
+        "oil": 0.5 + 0.5 * identity_unit(identity_id, "oil"),
     }
 
 
@@ -106,7 +106,7 @@ def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
     rgb = np.asarray(eye_rgb, np.float64)
     y = float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
     iris = np.clip(y + 1.6 * (rgb - y), 0.005, 1.0)
-    amber = np.array([0.55, 0.33, 0.1]) * (0.6 + 0.6 * _unit(identity_id, "collarette"))
+    amber = np.array([0.55, 0.33, 0.1]) * (0.6 + 0.6 * identity_unit(identity_id, "collarette"))
     return {"iris": iris, "collarette": 0.5 * iris + 0.5 * amber}
 
 

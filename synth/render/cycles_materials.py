@@ -29,6 +29,7 @@ import zlib
 
 import numpy as np
 
+from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
@@ -104,7 +105,7 @@ def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
     colour reads in photographs) and of the collarette round the pupil (an amber to
     hazel ring, per identity)."""
     rgb = np.asarray(eye_rgb, np.float64)
-    y = float(rgb @ np.array([0.2126, 0.7152, 0.0722]))
+    y = float(rgb @ REC709_Y)
     iris = np.clip(y + 1.6 * (rgb - y), 0.005, 1.0)
     amber = np.array([0.55, 0.33, 0.1]) * (0.6 + 0.6 * identity_unit(identity_id, "collarette"))
     return {"iris": iris, "collarette": 0.5 * iris + 0.5 * amber}

@@ -33,7 +33,7 @@ from synth.spec import MASK_CLASS_IDS as C
 
 UP = np.array([0.0, -1.0, 0.0])
 FORWARD = np.array([0.0, 0.0, -1.0])
-PART_SKIN, EYE_PARTS = 0, (1, 5, 6)  # asset face_part codes: skin; sclera, iris, pupil
+PART_SKIN = 0  # asset face_part code of the skin mesh
 BROW_STRANDS = 800  # per brow, before the identity's density
 LASHES_UPPER, LASHES_LOWER = 80, 36  # per eye
 SCALP_STRANDS = 10000

@@ -204,7 +204,6 @@ class CyclesScene:
         scene.collection.objects.link(self.background)
         self._bg_key: bytes | None = None
         self.lights: list = []
-        self.exposure = 0.0
         self._build_world()
         self._image = None
 
@@ -289,10 +288,10 @@ class CyclesScene:
         # ~2 MB of memory per distinct value.
         face = geo.head_translation
         skin = skin_colors(spec.identity.skin_tone, spec.identity.identity_id)["skin"]
-        self.exposure = metered_exposure(spec, face, skin)
+        exposure = 2.0 ** metered_exposure(spec, face, skin)
         gains = white_balance_gains(spec, face)
-        self._update_lights(spec, gains, 2.0**self.exposure)
-        self._update_world(spec, gains, 2.0**self.exposure)
+        self._update_lights(spec, gains, exposure)
+        self._update_world(spec, gains, exposure)
 
     def _update_camera(self, spec: SceneSpec, geo: SceneGeometry) -> None:
         p = blender_camera(spec.camera)

@@ -151,6 +151,16 @@ def read_run_config(run: Path) -> dict:
         raise BadInputError(f"unreadable run config {path}: {e}") from None
 
 
+def read_train_config(run: Path) -> TrainConfig:
+    """The validated :class:`TrainConfig` in ``RUN/config.json``; bad input if unusable."""
+    raw = read_run_config(run)
+    try:
+        return TrainConfig.model_validate(raw["train"])
+    except (KeyError, TypeError, ValidationError) as e:
+        msg = str(e).splitlines()[0]
+        raise BadInputError(f"run config {Path(run) / CONFIG_FILE} is invalid: {msg}") from None
+
+
 def load_run(checkpoint: str | os.PathLike, device: torch.device | str = "cpu") -> LoadedRun:
     """Load ``RUN`` (its ``model.safetensors``) or a ``.safetensors`` file inside a run."""
     ckpt = Path(checkpoint)
@@ -160,12 +170,7 @@ def load_run(checkpoint: str | os.PathLike, device: torch.device | str = "cpu") 
         run, weights = ckpt, ckpt / WEIGHTS_FILE
     else:
         raise BadInputError(f"checkpoint not found: {ckpt}")
-    raw = read_run_config(run)
-    try:
-        cfg = TrainConfig.model_validate(raw["train"])
-    except (KeyError, TypeError, ValidationError) as e:
-        msg = str(e).splitlines()[0]
-        raise BadInputError(f"run config {run / CONFIG_FILE} is invalid: {msg}") from None
+    cfg = read_train_config(run)
     if cfg.width is None or cfg.height is None:
         raise BadInputError(f"run config {run / CONFIG_FILE} has no resolved resolution")
     if not weights.is_file():

@@ -26,7 +26,7 @@ from models.checkpoint import (
     STATE_FILE,
     WEIGHTS_FILE,
     load_state,
-    read_run_config,
+    read_train_config,
     save_state,
     save_weights,
     state_epoch,
@@ -63,11 +63,7 @@ def _prepare_run(cfg: TrainConfig, d: Dist, n_params: int, info_meta: dict) -> i
         raise BadInputError(f"--out {run} exists and is not a directory")
     resumed = 0
     if (run / CONFIG_FILE).exists():
-        try:
-            old = TrainConfig.model_validate(read_run_config(run)["train"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise BadInputError(f"{run / CONFIG_FILE} is not a run config ({e})") from None
-        diff = config_differences(old, cfg)
+        diff = config_differences(read_train_config(run), cfg)
         if diff:
             raise BadInputError(
                 f"{run} holds a different run ({'; '.join(diff)}); use another --out"

@@ -300,6 +300,16 @@ def test_bad_input_exits_2_with_one_line(args, words, tiny_dataset, trained_run,
         assert w in err, (w, err)
 
 
+def test_out_with_an_invalid_run_config_is_one_line(tiny_dataset, tmp_path):
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"train": {"arch": "unet-simple"}}))
+    res = invoke(*TRAIN, "--data", tiny_dataset, "--out", run)
+    assert res.exit_code == 2
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "config.json is invalid" in err, err
+
+
 def test_console_entry_point_exit_status(tmp_path):
     """The real process: exit status 2, one stderr line, no traceback."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

@@ -32,14 +32,15 @@ LASH_WIDTH_M = 0.0018  # width of the painted lash line along the lid margin
 def material_slots(asset: HeadAsset) -> np.ndarray:
     """(F,) int32 index into HEAD_SLOTS for every head triangle. Skin, scalp hair and
     clothing share the "body" slot: the shader blends them with ``cover_weights`` so the
-    hairline and the collar are smooth curves rather than triangle edges."""
+    hairline and the collar are smooth curves rather than triangle edges; the iris
+    material draws the pupil too (``iris_coords`` covers both)."""
     part, region = asset.face_part, asset.face_region
     slot = np.full(len(part), SLOT["body"], np.int32)
     slot[(part == 0) & (region == C["mouth_interior"])] = SLOT["mouth"]
     for code, name in (
         (PART_SCLERA, "sclera"),
         (PART_IRIS, "iris"),
-        (PART_PUPIL, "pupil"),
+        (PART_PUPIL, "iris"),
         (PART_TEETH, "teeth"),
     ):
         slot[part == code] = SLOT[name]

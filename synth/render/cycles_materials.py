@@ -33,7 +33,7 @@ from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
-HEAD_SLOTS = ("body", "sclera", "iris", "pupil", "mouth", "teeth")
+HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
 
@@ -222,7 +222,7 @@ def _body(bpy, detail_image):
 
 
 def _eye(bpy, name: str, detail_image):
-    """Sclera, iris or pupil, each under a glossy cornea-like coat."""
+    """Sclera or iris (which also draws the pupil), each under a glossy cornea-like coat."""
     mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     bsdf = nb.principled(
         "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.03, Coat_IOR=CORNEA_IOR
@@ -234,7 +234,7 @@ def _eye(bpy, name: str, detail_image):
         col = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
         col = nb.mix_color(0.12, col, nb.gray(blot), blend="OVERLAY")
         nb.link(col, bsdf.inputs["Base Color"])
-    elif name == "iris":  # also drawn on the pupil's faces: a round pupil
+    else:  # the iris, also drawn on the pupil's faces: a round pupil
         xy = nb.attribute("iris_xy").outputs["Vector"]
         sep = nb.new("ShaderNodeSeparateXYZ")
         nb.link(xy, sep.inputs[0])
@@ -260,8 +260,6 @@ def _eye(bpy, name: str, detail_image):
         col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
         col = nb.mix_color(nb.smoothstep(0.31, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
         nb.link(col, bsdf.inputs["Base Color"])
-    else:
-        bsdf.inputs["Base Color"].default_value = (0.004, 0.004, 0.004, 1.0)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
@@ -320,12 +318,10 @@ def _hair(bpy, name: str, detail_image):
 def build_materials(bpy) -> dict:
     """Create every material once: name -> bpy Material (HEAD_SLOTS + BACKGROUND_SLOTS)."""
     img = build_detail_image(bpy)
-    iris = _eye(bpy, "iris", img)
     return {
         "body": _body(bpy, img),
         "sclera": _eye(bpy, "sclera", img),
-        "iris": iris,
-        "pupil": iris,  # the iris shader draws the pupil (iris_xy covers both)
+        "iris": _eye(bpy, "iris", img),
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
         "backdrop": _background(bpy, "backdrop", img),

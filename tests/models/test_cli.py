@@ -31,6 +31,9 @@ TRAIN = [
     "cpu",
 ]
 
+# A valid train command line for the bad-input cases ({ds}, {tmp}: substituted there).
+TRAIN_UNET = ["train", "--data", "{ds}", "--arch", "unet-simple", "--out", "{tmp}/r"]
+
 
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
@@ -200,45 +203,15 @@ def test_export_onnx_checks_and_matches_torch(trained_run, tmp_path):
             ["unet-huge", "unet-simple", "densedepth-169", "efficientnet-b7"],
         ),
         (
-            [
-                "train",
-                "--data",
-                "{ds}",
-                "--arch",
-                "unet-simple",
-                "--out",
-                "{tmp}/r",
-                "--resolution",
-                "640by480",
-            ],
+            [*TRAIN_UNET, "--resolution", "640by480"],
             ["resolution", "640by480"],
         ),
         (
-            [
-                "train",
-                "--data",
-                "{ds}",
-                "--arch",
-                "unet-simple",
-                "--out",
-                "{tmp}/r",
-                "--resolution",
-                "8x8",
-            ],
+            [*TRAIN_UNET, "--resolution", "8x8"],
             ["too small"],
         ),
         (
-            [
-                "train",
-                "--data",
-                "{ds}",
-                "--arch",
-                "unet-simple",
-                "--out",
-                "{tmp}/r",
-                "--epochs",
-                "0",
-            ],
+            [*TRAIN_UNET, "--epochs", "0"],
             ["epochs"],
         ),
         (

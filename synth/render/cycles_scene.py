@@ -252,12 +252,13 @@ class CyclesScene:
             out = nb.new("ShaderNodeOutputWorld", "output")
             env = nb.new("ShaderNodeBackground", "env")
             cam_bg = nb.new("ShaderNodeBackground", "camera_bg", inputs={"Strength": 1.0})
-            plate = nb.rgb("bg_rgb")
             if name == "fd_world_image":
                 window = nb.new("ShaderNodeTexCoord").outputs["Window"]
                 img = nb.new("ShaderNodeTexImage", "backplate", extension="EXTEND")
                 nb.link(window, img.inputs["Vector"])
                 plate = img.outputs["Color"]
+            else:
+                plate = nb.rgb("bg_rgb")
             nb.link(plate, cam_bg.inputs["Color"])
             nb.link(nb.rgb("env_rgb"), env.inputs["Color"])
             is_cam = nb.new("ShaderNodeLightPath").outputs["Is Camera Ray"]

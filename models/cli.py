@@ -100,8 +100,6 @@ def train(
 
         _threads(threads)
         size = parse_resolution(resolution) if resolution is not None else (None, None)
-        if device not in ("auto", "cpu", "cuda"):
-            raise BadInputError(f"unknown --device {device!r}; valid: auto, cpu, cuda")
         cfg = TrainConfig(
             data=data,
             arch=arch,

@@ -214,6 +214,7 @@ def test_export_onnx_checks_and_matches_torch(trained_run, tmp_path):
             [*TRAIN_UNET, "--epochs", "0"],
             ["epochs"],
         ),
+        ([*TRAIN_UNET, "--device", "gpu"], ["device", "cuda"]),
         (
             [
                 "train",

@@ -88,8 +88,8 @@ class Renderer(abc.ABC):
         """One GL pass over the sample's geometry and every label from it.
 
         ``colorize(geo, spec) -> (corner colours (M,3,3), background sRGB)`` makes the same
-        pass also shade an RGB image (the fast renderer). Returns (geometry, triangle ids,
-        K, geometry_labels(...), rgb or None, timings)."""
+        pass also shade an RGB image (the fast renderer). Returns (geometry,
+        geometry_labels(...), rgb or None, timings)."""
         import time
 
         from synth.render.labels import geometry_labels
@@ -110,13 +110,13 @@ class Renderer(abc.ABC):
         timings = {"mesh": t1 - t0, "raster": t3 - t2, "labels": t4 - t3}
         if colorize is not None:
             timings["shade"] = t2 - t1
-        return geo, tri, K, labels, rgb, timings
+        return geo, labels, rgb, timings
 
     def exact_labels(self, spec: SceneSpec):
-        """(geometry, triangle ids, K, geometry_labels(...), timings): the labels every
-        renderer shares, from one rasterisation of the sample's geometry."""
-        geo, tri, K, labels, _, timings = self.rasterize(spec)
-        return geo, tri, K, labels, timings
+        """(geometry, geometry_labels(...), timings): the labels every renderer shares,
+        from one rasterisation of the sample's geometry."""
+        geo, labels, _, timings = self.rasterize(spec)
+        return geo, labels, timings
 
     def rasterizer(self, width: int, height: int):
         """The GL rasteriser for this image size (one GL context, reused)."""

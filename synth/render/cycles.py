@@ -107,7 +107,7 @@ class CyclesRenderer(Renderer):
         }
 
     def render(self, spec: SceneSpec) -> RenderResult:
-        geo, _, _, labels, timings = self.exact_labels(spec)
+        geo, labels, timings = self.exact_labels(spec)
         t2 = time.perf_counter()
         self._scene.update(geo, spec)
         t3 = time.perf_counter()

@@ -26,5 +26,5 @@ class FastRenderer(Renderer):
     name = "fast"
 
     def render(self, spec: SceneSpec) -> RenderResult:
-        geo, _, _, labels, rgb, timings = self.rasterize(spec, _colorize)
+        geo, labels, rgb, timings = self.rasterize(spec, _colorize)
         return RenderResult.assemble(geo, rgb, labels, timings)

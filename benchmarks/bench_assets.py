@@ -20,20 +20,16 @@ import numpy as np  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.config import GenerateConfig  # noqa: E402
 from synth.sampling import sample_spec  # noqa: E402
 from synth.scene import head_rotation  # noqa: E402
 
 
 def main() -> None:
-    path = default_asset_path()
-    if not path.is_file():
-        from assets_pipeline.sources import build_asset
-
-        t = time.perf_counter()
-        build_asset("makehuman").save(path)
-        print(f"built asset in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    path = ensure_default_asset()
+    print(f"default asset ready in {time.perf_counter() - t:.1f} s (built if missing or outdated)")
     loads = []
     for _ in range(5):
         t = time.perf_counter()

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.config import load_config, parse_resolution  # noqa: E402
 from synth.render import get_renderer  # noqa: E402
 from synth.sampling import sample_spec  # noqa: E402
@@ -117,7 +117,7 @@ def main() -> None:
 
     w, h = parse_resolution(args.resolution)
     config = load_config(None, {"width": w, "height": h})
-    asset = HeadAsset.load(default_asset_path())
+    asset = HeadAsset.load(ensure_default_asset())
     load0 = os.getloadavg()
     opts = {"device": args.device}
     if args.samples:

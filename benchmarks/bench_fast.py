@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 
-from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.config import load_config  # noqa: E402
 from synth.generate import generate  # noqa: E402
 
@@ -131,7 +131,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
-    asset_path = default_asset_path()
+    asset_path = ensure_default_asset()
     runs = []
     for w in args.workers:
         r = throughput(asset_path, args.n, w)

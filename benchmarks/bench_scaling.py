@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fast import throughput  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 
-from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 
 
 def isolated(fn, *args):
@@ -45,7 +45,7 @@ def main() -> None:
         paths.append(("cycles", args.cycles_n, {"device": "cpu"}))
     for name, n, opts in paths:
         runs = [
-            isolated(throughput, default_asset_path(), n, w, name, opts, max(1, n // (4 * w)))
+            isolated(throughput, ensure_default_asset(), n, w, name, opts, max(1, n // (4 * w)))
             for w in (1, 2)
         ]
         eff = runs[1]["samples_per_s"] / (2 * runs[0]["samples_per_s"])

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import default_asset_path  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.config import load_config  # noqa: E402
 from synth.contact_sheet import PALETTE  # noqa: E402
 from synth.render.fast import FastRenderer  # noqa: E402
@@ -56,7 +56,7 @@ def label(img: np.ndarray, text: str) -> np.ndarray:
 
 
 def main() -> None:
-    asset = HeadAsset.load(default_asset_path())
+    asset = HeadAsset.load(ensure_default_asset())
     OUT.mkdir(parents=True, exist_ok=True)
     names = ["neutral", "happy", "angry", "scared", "sad"]
     rows = []

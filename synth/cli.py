@@ -51,21 +51,22 @@ def default_asset_path() -> Path:
 
 def ensure_default_asset(path: Path | None) -> Path:
     """The asset to use: ``path`` if given (must exist), else the cached default, built on
-    first use."""
+    first use (and rebuilt when an older facedepth wrote it)."""
     from assets_pipeline.head_asset import AssetError
 
     if path is not None:
         if not path.is_file():
             raise AssetError(f"asset file not found: {path}")
         return path
-    p = default_asset_path()
-    if not p.is_file():
-        from assets_pipeline.sources import build_asset
+    from assets_pipeline.head_asset import ASSET_FORMAT_VERSION, HeadAsset
+    from assets_pipeline.makehuman import ensure_default_asset as ensure
 
-        with err.status("building the default MakeHuman head asset (once)") as st:
-            asset = build_asset("makehuman", None, progress=lambda m: st.update(m))
-            asset.save(p)
-        err.print(f"built head asset -> {p}")
+    p = default_asset_path()
+    if HeadAsset.format_version(p) == ASSET_FORMAT_VERSION:
+        return p
+    with err.status("building the default MakeHuman head asset (once)") as st:
+        ensure(progress=lambda m: st.update(m))
+    err.print(f"built head asset -> {p}")
     return p
 
 

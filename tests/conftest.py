@@ -13,13 +13,9 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 @pytest.fixture(scope="session")
 def asset_path() -> Path:
-    from assets_pipeline.makehuman import default_asset_path
-    from assets_pipeline.sources import build_asset
+    from assets_pipeline.makehuman import ensure_default_asset
 
-    path = default_asset_path()
-    if not path.is_file():
-        build_asset("makehuman").save(path)
-    return path
+    return ensure_default_asset()
 
 
 @pytest.fixture(scope="session")

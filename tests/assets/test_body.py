@@ -1,0 +1,104 @@
+"""The upper body of the MakeHuman asset: arms posed down by linear LBS, a cut that stays
+out of frame, and cheap evaluation through the top-down vertex order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assets_pipeline import body_pose
+from assets_pipeline.head_asset import lincomb
+from synth.spec import MASK_CLASS_IDS as C
+
+# The default sampling ranges' corner that is shortest from the eyes to the waist.
+SHORTEST = {"gender": 1.0, "age": 0.55, "height": 0.3, "weight": 0.2, "muscle": 0.8}
+
+
+def _toy_skeleton():
+    """root -> shoulder01 -> upperarm01 -> lowerarm01 -> wrist per side, an A-pose arm."""
+    labels, parents, joints = ["root"], [-1], [[0.0, 0.0, 0.0]]
+    for side, s in ((".L", 1.0), (".R", -1.0)):
+        base = len(labels)
+        labels += [n + side for n in ("shoulder01", "upperarm01", "lowerarm01", "wrist")]
+        parents += [0, base, base + 1, base + 2]
+        joints += [
+            [0.1 * s, 0, 0.5],
+            [0.17 * s, 0, 0.5],
+            [0.33 * s, 0, 0.33],
+            [0.45 * s, -0.1, 0.2],
+        ]
+    return labels, parents, np.array(joints)
+
+
+def test_arm_pose_hangs_arms_rigidly():
+    labels, parents, joints = _toy_skeleton()
+    ua, la, wr = (labels.index(n) for n in ("upperarm01.L", "lowerarm01.L", "wrist.L"))
+    # points rigidly on the left arm: shoulder joint, elbow joint, wrist joint, forearm middle
+    x = np.stack([joints[ua], joints[la], joints[wr], (joints[la] + joints[wr]) / 2])
+    idx = np.array([[ua], [la], [wr], [la]])
+    pose = body_pose.arm_pose(labels, parents, joints, idx, np.ones((4, 1)))
+    y = pose.apply(x, joints)
+    for a, b in ((0, 1), (1, 2), (1, 3)):  # rigid: bone lengths are kept
+        assert np.linalg.norm(y[b] - y[a]) == pytest.approx(np.linalg.norm(x[b] - x[a]))
+    down = (y[1] - y[0]) / np.linalg.norm(y[1] - y[0])
+    assert np.degrees(np.arccos(-down[2])) == pytest.approx(body_pose.ARM_BELOW_VERTICAL_DEG)
+    assert down[0] > 0 and abs(down[1]) < 1e-9  # outwards, in the frontal plane
+    fore = (y[2] - y[1]) / np.linalg.norm(y[2] - y[1])
+    assert np.degrees(np.arccos(fore @ down)) == pytest.approx(body_pose.ELBOW_BEND_DEG)
+    assert fore[1] < 0  # bent forwards
+    np.testing.assert_allclose(y[3], (y[1] + y[2]) / 2, atol=1e-12)
+
+
+def test_arm_pose_is_linear_in_points_and_joints():
+    labels, parents, joints = _toy_skeleton()
+    rng = np.random.default_rng(0)
+    n = 20
+    idx = rng.integers(0, len(labels), size=(n, 2))
+    w = rng.uniform(size=(n, 2))
+    w /= w.sum(axis=1, keepdims=True)
+    pose = body_pose.arm_pose(labels, parents, joints, idx, w)
+    xa, xb = rng.normal(size=(2, n, 3))
+    ja, jb = rng.normal(size=(2, len(labels), 3))
+    both = pose.apply(xa + 2.0 * xb, ja + 2.0 * jb)
+    np.testing.assert_allclose(both, pose.apply(xa, ja) + 2.0 * pose.apply(xb, jb), atol=1e-12)
+
+
+def test_asset_arms_hang_at_the_sides(asset):
+    v, _ = asset.evaluate(phenotypes={"age": 0.75})
+    clothing = np.unique(asset.faces[asset.face_region == C["clothing"]])
+    assert np.abs(v[clothing, 0]).max() < 0.32  # no A-pose: hands would reach ~0.5 m out
+    low = v[clothing][v[clothing, 1] > 0.45]  # well below the shoulders
+    assert (low[:, 0] > 0.15).any() and (low[:, 0] < -0.15).any()  # both arms reach down
+
+
+def test_body_reaches_below_the_widest_framing(asset, small_config):
+    """At the widest framing (1 m, 60 mm sensor) the bottom image row still crosses the
+    torso and both arms: the asset's lower cut is never in frame."""
+    from synth.config import load_config
+    from synth.render import get_renderer
+    from synth.sampling import sample_spec
+
+    overrides = {"width": 96, "height": 72, "camera.distance_mm": [1000, 1000]}
+    overrides |= {"camera.sensor_mm": [60, 60], "head_pose.pitch_deg": [0, 0]}
+    overrides |= {f"identity.{k}": [v, v] for k, v in SHORTEST.items()}
+    cfg = load_config(None, overrides)
+    v, _ = asset.evaluate(phenotypes=SHORTEST)
+    assert v[:, 1].max() > 0.52  # the eyes-to-cut distance of the shortest identity
+    with get_renderer("fast")(asset) as r:
+        res = r.render(sample_spec(cfg, 0, 0, local_names=asset.local_names))
+    bottom = res.mask[-1] == C["clothing"]
+    mid = len(bottom) // 2
+    assert bottom[mid - 6 : mid + 6].all()  # the torso (0.2 m wide at 1 m is ~16 px)
+    assert bottom[: mid - 12].any() and bottom[mid + 12 :].any()  # the arms
+
+
+def test_face_bases_cover_a_prefix_only(asset):
+    """Vertices are ordered top down: face units touch only the head, so evaluating them
+    skips the body; the result is bit-identical to the full sum."""
+    ext = asset._extents
+    assert ext["expression"].max() < 0.8 * asset.n_vertices
+    w = np.linspace(0.1, 1.0, 8, dtype=np.float32)
+    rows = np.arange(0, 52, 7)[:8]
+    fast = lincomb(w, asset.expression_shapes, rows, ext["expression"])
+    full = lincomb(w, asset.expression_shapes, rows)
+    assert np.array_equal(fast, full)

@@ -16,6 +16,7 @@ Procedure (all reproducible from the installed package):
    mouth cavities of the skin mesh are closed pockets, so no ray passes through the head.
    Vertices are ordered from the top down, so the face-only bases (local changes of the
    head, face units) are non-zero on a prefix of the vertices only.
+   The collar is a clean plane cut (``neckline.py``) rather than the skinning border.
 4. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
    put the origin at the eye midpoint of the mean adult identity.
 5. Label regions (``regions.py``) and place the 68 landmarks (``landmarks.py``).
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assets_pipeline import body_pose
+from assets_pipeline import body_pose, neckline
 from assets_pipeline.expressions import PRESETS
 from assets_pipeline.head_asset import CHAIN_BONES, PHENOTYPE_VARIATIONS, HeadAsset
 
@@ -255,7 +256,6 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     )
     face_part[face_region == 14] = 4
     mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
-    pupils = _mark_iris(mean_v, new_faces, face_part, face_region)
 
     asset = HeadAsset(
         template=template_h,
@@ -279,8 +279,14 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
         landmark_faces=np.zeros(68, dtype=np.int32),
         landmark_bary=np.zeros((68, 3), dtype=np.float32),
         presets=PRESETS,
-        meta={**_meta(), "pupil_vertices": pupils},
+        meta=_meta(),
     )
+    step("cutting the neckline")
+    mean_j = joint_template + np.tensordot(coeff.astype(np.float32), jshp(keep_phen), axes=1)
+    asset, mean_v = neckline.cut_neckline(asset, mean_v, mean_j[0])
+    face_part = asset.face_part.copy()
+    pupils = _mark_iris(mean_v, asset.faces, face_part, asset.face_region)
+    asset = _replace(asset, face_part=face_part, meta={**asset.meta, "pupil_vertices": pupils})
     step("placing the 68 landmarks")
     lf, lb = lm.place_landmarks(asset, MEAN_IDENTITY)
     return _replace(asset, landmark_faces=lf, landmark_bary=lb)

@@ -8,7 +8,8 @@ Reproducible procedure, no hand painting:
 - brows: the eyebrows-* targets' area within a band 10-24 mm above each lid margin;
 - lips: skin in front of the mouth-cavity rim, within an elliptic profile above (upper,
   8.5 mm at the centre) and below (lower, 10.5 mm) the rim, closing at the mouth corners;
-- skinning: faces driven mostly by the torso -> clothing, by the neck bones -> neck;
+- skinning: faces driven mostly by the torso -> clothing, by the neck bones -> neck (the
+  makehuman builder then moves the neck/clothing border onto a plane, ``neckline.py``);
 - head skin subregions from where MakeHuman's own local-change targets act: a vertex is in
   a region when the region's targets move it by more than a fraction of their largest
   displacement (nose-*, l-/r-ear-*, eyebrows-*);
@@ -65,7 +66,7 @@ def label_faces(
     torso = 1.0 - w.sum(axis=1)
     neck = w[:, :3].sum(axis=1)
     label[skin & (neck > w[:, 3]) & (neck >= torso)] = C["neck"]
-    label[skin & (torso > 0.5)] = C["clothing"]
+    label[skin & (torso > w[:, 3]) & (torso > neck)] = C["clothing"]
     head_skin = skin & (label == C["skin"])
 
     left = centre[:, 0] > 0

@@ -102,3 +102,50 @@ def test_face_bases_cover_a_prefix_only(asset):
     fast = lincomb(w, asset.expression_shapes, rows, ext["expression"])
     full = lincomb(w, asset.expression_shapes, rows)
     assert np.array_equal(fast, full)
+
+
+def test_split_faces_keeps_the_surface():
+    from assets_pipeline.neckline import split_faces
+
+    rng = np.random.default_rng(1)
+    verts = rng.normal(size=(30, 3))
+    faces = np.array([rng.choice(30, 3, replace=False) for _ in range(40)])
+    values = verts[:, 1] - 0.1  # the plane y = 0.1
+    new_f, parent, bary, src, t = split_faces(values, faces, np.ones(40, bool))
+    assert len(src) > 0 and len(new_f) > 40
+    new_v = np.concatenate(
+        [verts, (1 - t[:, None]) * verts[src[:, 0]] + t[:, None] * verts[src[:, 1]]]
+    )
+    np.testing.assert_allclose(new_v[30:, 1], 0.1, atol=1e-12)  # new vertices on the plane
+
+    def normal(tri):
+        return np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+
+    # children tile their parent: same orientation, areas sum to the parent's area,
+    # and each corner's barycentrics in the parent reproduce its position
+    n_child = normal(new_v[new_f])
+    n_par = normal(verts[faces])
+    area = np.zeros(40)
+    np.add.at(area, parent, np.linalg.norm(n_child, axis=1))
+    np.testing.assert_allclose(area, np.linalg.norm(n_par, axis=1), rtol=1e-9)
+    assert (np.einsum("fd,fd->f", n_child, n_par[parent]) > 0).all()
+    np.testing.assert_allclose(
+        np.einsum("fkc,fcd->fkd", bary, verts[faces[parent]]), new_v[new_f], atol=1e-12
+    )
+    # a face crossing the plane has no child that crosses it
+    values_new = np.concatenate([values, np.zeros(len(t))])
+    inside = (values_new[new_f] > 1e-9).any(axis=1) & (values_new[new_f] < -1e-9).any(axis=1)
+    assert not inside.any()
+
+
+def test_neckline_is_a_plane_cut(asset):
+    from assets_pipeline.makehuman import MEAN_IDENTITY
+    from assets_pipeline.neckline import neckline_height
+
+    v, j = asset.evaluate(phenotypes=MEAN_IDENTITY)
+    neck = asset.faces[asset.face_region == C["neck"]]
+    cloth = asset.faces[asset.face_region == C["clothing"]]
+    border = np.intersect1d(np.unique(neck), np.unique(cloth))
+    assert len(border) > 30
+    np.testing.assert_allclose(neckline_height(v[border], j[0]), 0.0, atol=1e-5)
+    assert (asset.face_part[asset.face_region == C["clothing"]] == 4).all()

@@ -5,6 +5,7 @@ drives most), which reads as a torn collar in the RGB and in the mask. Instead, 
 is a plane through the neck base, lower at the throat than at the nape, and the triangles
 it crosses are split exactly on it:
 
+- vertices within ``SNAP_M`` of the plane carry the cut themselves (no slivers);
 - every new vertex lies on an original edge at a fixed fraction ``t`` (measured on the mean
   identity), and its bases are interpolated with the same ``t``, so for every identity and
   expression the new vertex stays on that edge: the surface, and so the depth, is unchanged;
@@ -25,6 +26,7 @@ from synth.spec import MASK_CLASS_IDS as C
 
 FRONT_DROP_M = 0.025  # the neckline at the throat, below the neck01 joint
 SLOPE = 0.33  # metres of rise per metre towards the nape (head frame: y down, z back)
+SNAP_M = 0.002  # vertices this close to the plane carry the cut (no sliver triangles)
 VERTEX_ARRAYS = ("template", "phenotype_shapes", "local_shapes", "expression_shapes")
 
 
@@ -34,26 +36,32 @@ def neckline_height(points: np.ndarray, neck01: np.ndarray) -> np.ndarray:
     return points[..., 1] - y_line
 
 
-def split_faces(values: np.ndarray, faces: np.ndarray, candidates: np.ndarray):
+def split_faces(values: np.ndarray, faces: np.ndarray, candidates: np.ndarray, snap: float = 0.0):
     """Split the ``candidates`` faces whose corners' ``values`` change sign.
+
+    Corners with ``|value| <= snap`` count as on the cut: the cut passes through them
+    instead of cutting their edges close to them, so no sliver triangles are made (slivers
+    shade badly: their smooth normals disagree with their geometric normals).
 
     Returns (faces (F',3), parent (F',) face index, corner barycentrics (F',3,3) in the
     parent, new vertices as (src (N,2) vertex pairs, t (N,) fraction from src[:,0])).
     """
-    v = np.where(np.abs(values) < 1e-7, 1e-7, values)  # nobody sits exactly on the plane
-    s = v[faces] > 0
-    cross = candidates & (s.any(axis=1) & ~s.all(axis=1))
+    sign = np.where(np.abs(values) <= snap, 0, np.sign(values)).astype(np.int64)
+    fs = sign[faces]
+    cross = candidates & (fs > 0).any(axis=1) & (fs < 0).any(axis=1)
     n_v = len(values)
     edge_id: dict[tuple[int, int], int] = {}
     src, ts = [], []
 
-    def mid(a: int, b: int) -> int:
+    def mid(a: int, b: int) -> tuple[int, float]:
+        """Vertex id on edge (a, b) where the value crosses 0, and its fraction from a."""
         key = (min(a, b), max(a, b))
         if key not in edge_id:
             edge_id[key] = n_v + len(src)
             src.append(key)
-            ts.append(v[key[0]] / (v[key[0]] - v[key[1]]))
-        return edge_id[key]
+            ts.append(values[key[0]] / (values[key[0]] - values[key[1]]))
+        t = ts[edge_id[key] - n_v]
+        return edge_id[key], (t if key[0] == a else 1.0 - t)
 
     out_f, parent, bary = [], [], []
     eye = np.eye(3)
@@ -62,20 +70,25 @@ def split_faces(values: np.ndarray, faces: np.ndarray, candidates: np.ndarray):
         parent.append(f)
         bary.append(eye)
     for f in np.nonzero(cross)[0]:
-        tri = faces[f]
-        side = s[f]
-        lone = int(np.nonzero(side != (side.sum() >= 2))[0][0])  # the corner alone on its side
-        i0, i1, i2 = lone, (lone + 1) % 3, (lone + 2) % 3
+        tri, sf = faces[f], fs[f]
+        zero = np.nonzero(sf == 0)[0]
+        # i0: the corner on the cut if there is one, else the corner alone on its side
+        i0 = int(zero[0]) if len(zero) else int(np.nonzero(sf != np.sign(sf.sum()))[0][0])
+        i1, i2 = (i0 + 1) % 3, (i0 + 2) % 3
         a, b, c = int(tri[i0]), int(tri[i1]), int(tri[i2])
-        p_ab, p_ac = mid(a, b), mid(a, c)
-        t_ab = ts[p_ab - n_v] if src[p_ab - n_v][0] == a else 1 - ts[p_ab - n_v]
-        t_ac = ts[p_ac - n_v] if src[p_ac - n_v][0] == a else 1 - ts[p_ac - n_v]
-        w = np.zeros((5, 3))  # barycentrics of a, b, c, p_ab, p_ac in the parent
+        w = np.zeros((5, 3))  # barycentrics of a, b, c and the new vertices in the parent
         w[0, i0] = w[1, i1] = w[2, i2] = 1.0
-        w[3, i0], w[3, i1] = 1 - t_ab, t_ab
-        w[4, i0], w[4, i2] = 1 - t_ac, t_ac
-        ids = (a, b, c, p_ab, p_ac)
-        for k in ((0, 3, 4), (3, 1, 2), (3, 2, 4)):  # keeps the parent's winding
+        if len(zero):  # the cut runs from a to the edge (b, c): two children
+            p, t = mid(b, c)
+            w[3, i1], w[3, i2] = 1 - t, t
+            ids, kids = (a, b, c, p), ((0, 1, 3), (0, 3, 2))
+        else:  # the cut crosses (a, b) and (a, c): three children
+            p_ab, t_ab = mid(a, b)
+            p_ac, t_ac = mid(a, c)
+            w[3, i0], w[3, i1] = 1 - t_ab, t_ab
+            w[4, i0], w[4, i2] = 1 - t_ac, t_ac
+            ids, kids = (a, b, c, p_ab, p_ac), ((0, 3, 4), (3, 1, 2), (3, 2, 4))
+        for k in kids:  # keeps the parent's winding
             out_f.append([ids[j] for j in k])
             parent.append(f)
             bary.append(w[list(k)])
@@ -109,7 +122,7 @@ def cut_neckline(
     height = neckline_height(ref_vertices, neck01)
     region = asset.face_region
     body = np.isin(region, [C["neck"], C["clothing"]]) & np.isin(asset.face_part, [0, 4])
-    faces, parent, bary, src, t = split_faces(height, asset.faces, body)
+    faces, parent, bary, src, t = split_faces(height, asset.faces, body, SNAP_M)
     kw = {}
     for name in VERTEX_ARRAYS:
         x = getattr(asset, name)

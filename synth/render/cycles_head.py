@@ -9,6 +9,9 @@ shaders read them as mesh attributes (see synth.render.cycles_materials):
 - smoothed region weights per vertex (``region_weights``): lips, flush (nose, ears,
   cheeks), brows, eyelids, so tints fade over a few millimetres instead of stopping at
   triangle edges;
+- ``detail_uv``: the asset's UVs with every UV island rescaled to the face's texel density,
+  so procedural skin and cloth detail has the same size in millimetres on the body as on
+  the face (MakeHuman packs the body island about twice as densely);
 - ``iris_coords``: iris-plane coordinates (units of the iris radius) of the iris and
   pupil vertices: linear in position, so their interpolation over the asset's 16 coarse
   iris triangles is exact and the shader draws round pupils, rings and radial fibres.
@@ -48,12 +51,14 @@ def material_slots(asset: HeadAsset) -> np.ndarray:
 
 
 def cover_weights(asset: HeadAsset) -> np.ndarray:
-    """(V,4) float32: share of scalp (hair when the identity has hair) and of clothing
-    among each vertex's faces (their 0.5 iso-lines follow the labelled triangle
-    boundaries, smoothed), lash-line weight (``lash_weights``), 0."""
+    """(V,4) float32: share of scalp (hair when the identity has hair) among each vertex's
+    faces (its 0.5 iso-line follows the labelled triangle boundary, smoothed); 1 on
+    vertices that touch clothing, else 0 (so it fades over one triangle next to the
+    collar); lash-line weight (``lash_weights``); 0."""
     faces, n = asset.faces, asset.n_vertices
     scalp = face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
-    cloth = face_to_vertex(faces, n, (asset.face_part == PART_CLOTHING).astype(np.float64))
+    cloth = np.zeros(n)
+    cloth[np.unique(faces[asset.face_part == PART_CLOTHING])] = 1.0
     return np.stack([scalp, cloth, lash_weights(asset), np.zeros(n)], axis=1).astype(np.float32)
 
 
@@ -132,6 +137,43 @@ def _cheeks(asset: HeadAsset) -> np.ndarray:
         d2 = np.sum((v - c) ** 2, axis=1)
         w += 0.8 * np.exp(-d2 / (2 * CHEEK_SIGMA_M**2))
     return w
+
+
+def uv_islands(faces: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """(F,) island id: faces are in one island when they share a vertex with the same UV."""
+    from scipy.sparse.csgraph import connected_components
+
+    corner_key = np.concatenate([faces.reshape(-1, 1), np.round(uv.reshape(-1, 2) * 1e6)], 1)
+    _, node = np.unique(corner_key, axis=0, return_inverse=True)
+    node = node.reshape(-1, 3)
+    n = int(node.max()) + 1
+    rows = np.concatenate([node[:, 0], node[:, 1]])
+    cols = np.concatenate([node[:, 1], node[:, 2]])
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    return comp[node[:, 0]]
+
+
+def detail_uv(asset: HeadAsset) -> np.ndarray:
+    """(F,3,2) float32 UVs, each island scaled about its centre so its median metres per
+    UV unit equals that of the face skin's island (whose UVs are left unchanged)."""
+    faces, uv = asset.faces, asset.uv.astype(np.float64)
+    v = asset.template.astype(np.float64)[faces]
+    area = 0.5 * np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1)
+    e1, e2 = uv[:, 1] - uv[:, 0], uv[:, 2] - uv[:, 0]
+    uv_area = 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    ok = uv_area > 1e-12
+    density = np.where(ok, np.sqrt(area / np.where(ok, uv_area, 1.0)), np.nan)
+    island = uv_islands(faces, asset.uv)
+    skin = (asset.face_part == 0) & (asset.face_region == C["skin"])
+    ref = np.nanmedian(density[island == np.bincount(island[skin]).argmax()])
+    out = uv.copy()
+    for i in np.unique(island):
+        sel = island == i
+        d = np.nanmedian(density[sel]) if np.isfinite(density[sel]).any() else ref
+        centre = uv[sel].reshape(-1, 2).mean(axis=0)
+        out[sel] = centre + (uv[sel] - centre) * (d / ref)
+    return out.astype(np.float32)
 
 
 IRIS_RADIUS_PCT = 80  # the iris radius: this percentile of the iris vertices' distances

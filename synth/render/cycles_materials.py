@@ -9,9 +9,13 @@ synth.render.cycles_head):
 - ``rest`` (point, vector): the neutral head-frame position (m), for hair streaks;
 - ``regions`` (point, RGBA): smoothed lips, flush (nose, ears, cheeks), brow, eyelid
   weights that tint the skin without seams;
-- ``cover`` (point, RGBA): scalp and clothing shares; the "body" material blends skin,
-  hair and cloth on their smoothed 0.5 iso-lines so the hairline and collar are curves,
-  not triangle edges (the mask keeps the asset's triangle labels);
+- ``cover`` (point, RGBA): scalp and clothing shares; the "body" material blends skin and
+  hair on the scalp share's smoothed 0.5 iso-line so the hairline is a curve, not
+  triangle edges (the mask keeps the asset's triangle labels); the clothing share fades
+  subsurface scattering out within one triangle of the collar (Burley samples that land
+  on the cloth are noise at 8 spp);
+- ``cloth`` (face, float): 1 on clothing triangles. The collar is a plane cut in the
+  asset (assets_pipeline/neckline.py), so cloth is drawn exactly where the mask says;
 - ``iris_xy`` (point, vector): iris-plane coordinates of iris and pupil vertices, for
   the round pupil, rings and fibres;
 - ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
@@ -129,7 +133,8 @@ def _body(bpy, detail_image):
     lips_w, flush_w, brow_w, lid_w = (*reg.outputs[:3], reg_attr.outputs["Alpha"])
     cov = nb.new("ShaderNodeSeparateColor")
     nb.link(nb.attribute("cover").outputs["Color"], cov.inputs[0])
-    scalp, cloth, lash = cov.outputs[0], cov.outputs[1], cov.outputs[2]
+    scalp, near_cloth, lash = cov.outputs[0], cov.outputs[1], cov.outputs[2]
+    cloth_w = nb.attribute("cloth").outputs["Fac"]
 
     # Skin.
     pores, wrinkles, _, _ = nb.detail(uv, 12.0)  # 0.5 mm / 2.6 mm features
@@ -189,9 +194,6 @@ def _body(bpy, detail_image):
     weave, _, _, _ = nb.detail(uv, 80.0)
     _, _, folds, _ = nb.detail(uv, 4.0)
     cloth_col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
-    cloth_w = nb.smoothstep(
-        0.42, 0.58, nb.math("MULTIPLY_ADD", folds, 0.1, nb.math("SUBTRACT", cloth, 0.05))
-    )
 
     col = nb.mix_color(cloth_w, nb.mix_color(hair_w, skin, hair), cloth_col)
     skin_w = nb.math(
@@ -204,7 +206,9 @@ def _body(bpy, detail_image):
         "bsdf",
         Base_Color=col,
         Roughness=rough,
-        Subsurface_Weight=skin_w,
+        Subsurface_Weight=nb.math(
+            "MULTIPLY", skin_w, nb.math("SUBTRACT", 1.0, nb.math("MINIMUM", near_cloth, 1.0))
+        ),
         Subsurface_Radius=(1.0, 0.37, 0.19),
         Subsurface_Scale=0.004,
         Specular_IOR_Level=nb.math(

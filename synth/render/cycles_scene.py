@@ -34,7 +34,9 @@ from synth.render.cycles_camera import (
 )
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
+    PART_CLOTHING,
     cover_weights,
+    detail_uv,
     face_to_vertex,
     iris_coords,
     material_slots,
@@ -217,13 +219,15 @@ class CyclesScene:
         mesh.polygons.foreach_set("use_smooth", np.ones(len(asset.faces), bool))
         mesh.polygons.foreach_set("material_index", material_slots(asset))
         uv = mesh.uv_layers.new(name="UVMap")
-        uv.data.foreach_set("uv", np.ascontiguousarray(asset.uv, np.float32).ravel())
+        uv.data.foreach_set("uv", detail_uv(asset).ravel())
         rest = mesh.attributes.new("rest", "FLOAT_VECTOR", "POINT")
         rest.data.foreach_set("vector", np.ascontiguousarray(asset.template, np.float32).ravel())
         regions = mesh.attributes.new("regions", "FLOAT_COLOR", "POINT")
         regions.data.foreach_set("color", region_weights(asset).ravel())
         cover = mesh.attributes.new("cover", "FLOAT_COLOR", "POINT")
         cover.data.foreach_set("color", cover_weights(asset).ravel())
+        cloth = mesh.attributes.new("cloth", "FLOAT", "FACE")
+        cloth.data.foreach_set("value", (asset.face_part == PART_CLOTHING).astype(np.float32))
         iris = mesh.attributes.new("iris_xy", "FLOAT_VECTOR", "POINT")
         iris.data.foreach_set("vector", iris_coords(asset).ravel())
         obj = bpy.data.objects.new("fd_head", mesh)

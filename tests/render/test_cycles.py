@@ -305,6 +305,32 @@ def test_eye_and_skin_detail_are_pure_functions():
     assert 0.08 <= min(freckles) and max(freckles) <= 0.58 and np.median(freckles) < 0.2
 
 
+def test_cloth_and_detail_attributes(cycles, asset):
+    """The collar is drawn from a per-face attribute equal to the clothing labels; UV
+    islands get the face's texel density so detail has one size in millimetres."""
+    from synth.render.cycles_head import cover_weights, detail_uv, uv_islands
+
+    mesh = cycles._scene.head.data
+    got = np.zeros(len(mesh.polygons), np.float32)
+    mesh.attributes["cloth"].data.foreach_get("value", got)
+    np.testing.assert_array_equal(got, (asset.face_part == 4).astype(np.float32))
+    near = cover_weights(asset)[:, 1]
+    assert (near[asset.faces[asset.face_part == 4]] == 1.0).all()
+    assert (near[asset.faces[asset.face_region == 1]] == 0.0).mean() > 0.95  # face skin
+
+    uv = detail_uv(asset).astype(np.float64)
+    tri = asset.template.astype(np.float64)[asset.faces]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    e1, e2 = uv[:, 1] - uv[:, 0], uv[:, 2] - uv[:, 0]
+    uv_area = 0.5 * np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    density = np.sqrt(area / np.maximum(uv_area, 1e-12))
+    island = uv_islands(asset.faces, asset.uv)
+    medians = [np.median(density[island == i]) for i in np.unique(island)]
+    np.testing.assert_allclose(medians, medians[0], rtol=1e-4)  # float32 UVs
+    skin = island == np.bincount(island[asset.face_region == 1]).argmax()
+    np.testing.assert_allclose(uv[skin], asset.uv[skin], atol=1e-6)  # the face is unchanged
+
+
 def test_gpu_request_falls_back_to_cpu(cycles, asset, specs):
     """Runs last in the module: it replaces the module's renderer."""
     from synth.render import get_renderer

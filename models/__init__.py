@@ -10,4 +10,4 @@
 Importing this package loads nothing heavy; of ``synth`` only ``synth.spec`` is used.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

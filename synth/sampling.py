@@ -29,7 +29,17 @@ from synth.spec import (
 
 AIM_POINT_HEAD = (0.0, 0.035, 0.0)  # between the eyes and the mouth, head frame (m)
 _HAIR_RGB = ((0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15), (0.55, 0.5, 0.45))
-_EYE_RGB = ((0.25, 0.15, 0.07), (0.1, 0.25, 0.45), (0.2, 0.35, 0.2), (0.08, 0.05, 0.03))
+# Iris colours, repeated to roughly the world's shares: brown and dark brown ~70 %,
+# hazel/amber ~10 %, blue ~10-15 %, green a few per cent.
+_EYE_BROWN, _EYE_DARK = (0.25, 0.15, 0.07), (0.08, 0.05, 0.03)
+_EYE_HAZEL, _EYE_BLUE, _EYE_GREEN = (0.3, 0.22, 0.08), (0.1, 0.25, 0.45), (0.2, 0.35, 0.2)
+_EYE_RGB = (
+    *(_EYE_BROWN,) * 7,
+    *(_EYE_DARK,) * 7,
+    *(_EYE_HAZEL,) * 2,
+    *(_EYE_BLUE,) * 3,
+    _EYE_GREEN,
+)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:

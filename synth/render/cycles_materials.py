@@ -44,8 +44,11 @@ BACKGROUND_SLOTS = ("backdrop", "clutter")
 # Two-pigment skin model: ln(albedo) = ln(BASE) - melanin * K_MELANIN - blood * K_BLOOD
 # (linear Rec.709 RGB). Melanin absorbs more towards blue, haemoglobin mostly green/blue,
 # so more blood reads redder and more melanin darker and warmer.
-SKIN_BASE = np.array([0.80, 0.60, 0.48])
-K_MELANIN = np.array([1.0, 1.25, 1.9])
+# BASE and K_MELANIN are a least-squares fit (at the mean blood density) to the sRGB of
+# light (226, 188, 166), medium (180, 130, 100) and dark (92, 62, 46) skin: real skin is
+# far less saturated than a steep melanin slope makes it (dark skin turned orange).
+SKIN_BASE = np.array([1.0, 0.90, 0.64])
+K_MELANIN = np.array([1.08, 1.32, 1.49])
 K_BLOOD = np.array([0.02, 0.55, 0.45])
 # Burley (diffusion profile) instead of random walk: ~1 s less per 640x480 frame on 2 CPU
 # cores, and the difference is below what 640x480 shows of a face.
@@ -162,7 +165,10 @@ def _body(bpy, detail_image):
     brow = nb.math(
         "MULTIPLY", brow_w, nb.math("MAXIMUM", nb.math("MULTIPLY_ADD", strand, 2.5, -0.75), 0.0)
     )
-    skin = nb.mix_color(nb.math("MINIMUM", brow, 0.9), skin, nb.rgb("brow_rgb"))
+    # Only a shadow of the brow is painted (skin shows through real brows); the strands
+    # (synth/render/cycles_hair.py) draw the hairs themselves.
+    brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.6), 0.5)
+    skin = nb.mix_color(brow, skin, nb.rgb("brow_rgb"))
     skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
     # Roughness varies with pores and, over centimetres, with oily and dry patches; the
     # nose is oilier, the lips glossier.

@@ -279,6 +279,10 @@ def test_skin_model_and_camera_response(specs):
 
     y = [skin_colors(t, 0)["skin"] @ REC709_Y for t in np.linspace(0, 1, 6)]
     assert np.all(np.diff(y) < 0), "darker tone must give darker skin"
+    for t in np.linspace(0, 1, 6):  # skin hues of photographs, not orange
+        lin = skin_colors(t, 0)["skin"]
+        srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055)
+        assert 1.1 < srgb[0] / srgb[1] < 1.55 and 1.1 < srgb[1] / srgb[2] < 1.5, (t, srgb)
     spec = specs[0]
     face = np.array([0.0, 0.0, spec.camera.distance_m])
     gains = white_balance_gains(spec, face)

@@ -174,7 +174,7 @@ class GLRasterizer:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._fbo)
         gl.glBindVertexArray(self._vao)
         gl.glUseProgram(self._prog)
-        pos = np.ascontiguousarray(vertices[faces], dtype=np.float32)
+        pos = np.take(vertices.astype(np.float32, copy=False), faces.astype(np.intp), axis=0)
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self._vbo_pos)
         gl.glBufferData(gl.GL_ARRAY_BUFFER, pos.nbytes, pos, gl.GL_STREAM_DRAW)
         gl.glEnableVertexAttribArray(0)

@@ -42,9 +42,12 @@ def labels_from_triangles(
     planes[m] = (0.0, 0.0, 1.0, 0.0)
     x = (np.arange(w, dtype=np.float64) - K[0, 2]) / K[0, 0]
     y = (np.arange(h, dtype=np.float64) - K[1, 2]) / K[1, 1]
-    idx = np.where(tri < 0, m, tri)
-    # One gather per pixel and plane coefficient (np.take: far cheaper than fancy indexing).
-    nx, ny, nz, off = (np.take(col, idx) for col in np.ascontiguousarray(planes.T))
+    # Pointer-sized indices: np.take converts any other index dtype on every call, which
+    # cost 10x the gather itself. One gather of whole plane rows per pixel.
+    idx = tri.astype(np.intp)
+    idx[idx < 0] = m
+    g = np.take(planes, idx, axis=0)
+    nx, ny, nz, off = g[..., 0], g[..., 1], g[..., 2], g[..., 3]
     denom = nx * x[None, :]
     denom += ny * y[:, None]
     denom += nz
@@ -55,7 +58,8 @@ def labels_from_triangles(
     depth[~ok] = 0.0
     classes = np.zeros(m + 1, np.uint8)
     classes[:m] = face_class
-    hit = np.where(ok, idx, m)
+    hit = idx
+    hit[~ok] = m
     mask = np.take(classes, hit)
     normals = None
     if want_normals:

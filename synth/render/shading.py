@@ -33,11 +33,18 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     return _SRGB_LUT[idx]
 
 
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` along the first axis. np.take with pointer-sized indices: numpy
+    converts int32 indices on every call, which costs more than the gather itself."""
+    return np.take(table, index.astype(np.intp, copy=False), axis=0)
+
+
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Unnormalised (area-weighted) face normals (M,3) float32."""
     v = vertices.astype(np.float32, copy=False)
-    a = v[faces[:, 0]]
-    return np.cross(v[faces[:, 1]] - a, v[faces[:, 2]] - a)
+    tri = gather(v, faces)
+    a = tri[:, 0]
+    return np.cross(tri[:, 1] - a, tri[:, 2] - a)
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -92,15 +99,15 @@ def corner_colors(geo: SceneGeometry, spec: SceneSpec) -> np.ndarray:
     one flat colour per face, lit at its centroid with its face normal."""
     v = geo.vertices
     nh, nvh = geo.n_head_faces, geo.n_head_vertices
-    fh = geo.faces[:nh]
+    fh = geo.faces[:nh].astype(np.intp)
     albedo = geo.face_albedo.astype(np.float32, copy=False)
     diffuse, sheen = vertex_lighting(v[:nvh], vertex_normals(v[:nvh], fh), spec)
     corner = np.empty((len(geo.faces), 3, 3), np.float32)
-    corner[:nh] = albedo[:nh, None, :] * diffuse[fh]
-    corner[:nh] += SHEEN * sheen[fh]
+    np.multiply(albedo[:nh, None, :], gather(diffuse, fh), out=corner[:nh])
+    corner[:nh] += SHEEN * gather(sheen, fh)
     if len(geo.faces) > nh:
         fb = geo.faces[nh:]
-        centroid = v[fb].mean(axis=1)
+        centroid = gather(v, fb).mean(axis=1)
         d, s = vertex_lighting(centroid, _unit(face_normals(v, fb)), spec)
         corner[nh:] = (albedo[nh:] * d + SHEEN * s)[:, None, :]
     corner *= -EXPOSURE

@@ -46,9 +46,10 @@ def axis_angle(axis: np.ndarray, angle: float) -> np.ndarray:
 class ArmPose:
     """Fixed-rotation LBS of both arm chains (anny frame: x subject's left, y back, z up).
 
-    ``chain[k]`` lists (bone index, world rotation) root first for side k; ``owner[b]``
-    is, for every bone, the position in the flattened chain list of its deepest posed
-    ancestor-or-self, or -1 when the bone does not move.
+    ``bones`` are the posed bones of both sides, each after its posed parent, with world
+    ``rotations`` about their (posed) heads; ``owner[b]`` is, for every bone of the rig,
+    the index in ``bones`` of its deepest posed ancestor-or-self, -1 when it does not move;
+    ``weights[v, i]`` is vertex v's skinning weight on the bones that ``bones[i]`` owns.
     """
 
     bones: tuple[int, ...]  # posed bones, flattened, each after its posed ancestors

@@ -1,6 +1,6 @@
 """HeadAsset: a self-contained, renderer-independent parametric head (numpy only).
 
-A HeadAsset holds a neutral bust mesh and linear bases that turn
+A HeadAsset holds a neutral upper-body mesh and linear bases that turn
 (identity, expression, head pose) into vertices:
 
     v = template + sum_k c_k(identity) * identity_shapes[k]        (phenotypes, nonlinear c_k)
@@ -110,7 +110,7 @@ def phenotype_variation_weights(phenotypes: dict[str, float]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HeadAsset:
-    """Arrays of a parametric bust; see the module docstring for the model.
+    """Arrays of a parametric upper body; see the module docstring for the model.
 
     Shapes (V vertices, F triangles, P phenotype shapes, L local changes, U face units):
     template (V,3) f32 m; faces (F,3) i32; face_region (F,) u8 (synth.spec.MASK_CLASSES);

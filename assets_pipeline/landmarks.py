@@ -1,4 +1,4 @@
-"""The 68 iBUG 300-W landmarks as points on the MakeHuman bust (face index + barycentric).
+"""The 68 iBUG 300-W landmarks as points on the MakeHuman head (face index + barycentric).
 
 Reproducible procedure on the mean adult identity, neutral face, head frame (x = image
 right, y down, z to the back); iBUG numbering is 0-based here (iBUG 1 -> 0):

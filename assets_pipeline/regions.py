@@ -1,4 +1,4 @@
-"""Region labels per triangle of the MakeHuman bust (synth.spec.MASK_CLASSES ids).
+"""Region labels per triangle of the MakeHuman upper body (synth.spec.MASK_CLASSES ids).
 
 Reproducible procedure, no hand painting:
 - helper geometry by its base.obj group: eyeballs and eyelashes -> left/right eye;

@@ -7,7 +7,8 @@
 - ``models.train.train``, ``models.evaluate.evaluate``, ``models.predict.predict``,
   ``models.export.export_onnx``: what the ``models`` command line calls
 
-Importing this package loads nothing heavy; of ``synth`` only ``synth.spec`` is used.
+Importing this package loads nothing heavy; of ``synth`` only ``synth.spec`` and
+``synth.exr_io`` (numpy + OpenEXR) are used.
 """
 
 __version__ = "0.3.0"

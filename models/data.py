@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from models.errors import BadInputError
-from models.exr_io import read_depth
+from synth.exr_io import read_depth
 from synth.spec import DATASET_FILE, FACE_REGION_CLASSES, MASK_CLASSES, SAMPLES_FILE
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -27,8 +27,8 @@ from models.checkpoint import LoadedRun, load_run
 from models.data import load_rgb, normalize_image
 from models.depth_target import target_to_depth
 from models.errors import BadInputError
-from models.exr_io import write_depth
 from models.runtime import autocast, resolve_device
+from synth.exr_io import write_depth
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 COLORMAP = "plasma_r"

@@ -1,7 +1,10 @@
 """OpenEXR reading/writing of float32 layers (depth "Z", normals "X","Y","Z").
 
-Writes are atomic (temp file in the same directory, then rename). Compression is ZIP
-(lossless), so depth is stored bit-exactly.
+The one implementation of the dataset's EXR format: the writer, the exporters and
+``models`` (which may import this module and ``synth.spec`` only: numpy and OpenEXR, no
+renderer) all use it. Depth: one float32 channel ``"Z"`` (``synth.spec.DEPTH_CHANNEL``),
+metres, planar, 0 = no surface. Writes are atomic (temp file in the same directory, then
+rename). Compression is ZIP (lossless), so depth is stored bit-exactly.
 """
 
 from __future__ import annotations
@@ -37,11 +40,20 @@ def read_exr(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def write_depth(path: str | os.PathLike, depth: np.ndarray) -> None:
     """Planar depth in metres, single channel "Z", 0 = no surface."""
+    if np.ndim(depth) != 2:
+        raise ValueError(f"depth must be (H, W), got {np.shape(depth)}")
     write_exr(path, {DEPTH_CHANNEL: depth})
 
 
 def read_depth(path: str | os.PathLike) -> np.ndarray:
-    ch = read_exr(path)
+    """``[H, W]`` float32 metres from a depth EXR; raises ``ValueError`` if unreadable."""
+    try:
+        ch = read_exr(path)
+    except (OSError, RuntimeError) as e:
+        raise ValueError(f"cannot read depth EXR {path}: {e}") from None
     if DEPTH_CHANNEL not in ch:
         raise ValueError(f"{path} has no {DEPTH_CHANNEL!r} channel (has {sorted(ch)})")
-    return ch[DEPTH_CHANNEL]
+    depth = ch[DEPTH_CHANNEL]
+    if depth.ndim != 2:
+        raise ValueError(f"{path}: depth channel has shape {depth.shape}, expected (H, W)")
+    return depth

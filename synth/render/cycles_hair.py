@@ -1,6 +1,6 @@
 """Hair strands for the Cycles renderer: eyebrows, eyelashes and short scalp hair (numpy).
 
-The bust has no hair geometry, so the strands are grown once per renderer on the asset's
+The asset has no hair geometry, so the strands are grown once per renderer on the asset's
 neutral template and carried along with the head per sample:
 
 - every strand is rooted on one head triangle (barycentric coordinates) and its points

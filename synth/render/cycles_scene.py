@@ -34,7 +34,6 @@ from synth.render.cycles_camera import (
 )
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
-    PART_CLOTHING,
     cover_weights,
     detail_uv,
     face_to_vertex,
@@ -226,8 +225,6 @@ class CyclesScene:
         regions.data.foreach_set("color", region_weights(asset).ravel())
         cover = mesh.attributes.new("cover", "FLOAT_COLOR", "POINT")
         cover.data.foreach_set("color", cover_weights(asset).ravel())
-        cloth = mesh.attributes.new("cloth", "FLOAT", "FACE")
-        cloth.data.foreach_set("value", (asset.face_part == PART_CLOTHING).astype(np.float32))
         iris = mesh.attributes.new("iris_xy", "FLOAT_VECTOR", "POINT")
         iris.data.foreach_set("vector", iris_coords(asset).ravel())
         obj = bpy.data.objects.new("fd_head", mesh)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.exr_io import write_depth
+from synth.exr_io import write_depth
 from synth.spec import FACE_REGION_CLASSES, MASK_CLASS_IDS, MASK_CLASSES
 
 # Tests never download weights (a pretrained hub name would otherwise reach the network).

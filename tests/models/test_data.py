@@ -18,7 +18,7 @@ from models.data import (
     open_dataset,
 )
 from models.errors import BadInputError
-from models.exr_io import read_depth, write_depth
+from synth.exr_io import read_depth, write_depth
 from synth.spec import FACE_REGION_CLASSES, MASK_CLASS_IDS
 
 from .conftest import write_fixture_dataset

@@ -310,14 +310,17 @@ def test_eye_and_skin_detail_are_pure_functions():
 
 
 def test_cloth_and_detail_attributes(cycles, asset):
-    """The collar is drawn from a per-face attribute equal to the clothing labels; UV
+    """Clothing triangles, exactly the clothing labels, have the cloth material; UV
     islands get the face's texel density so detail has one size in millimetres."""
     from synth.render.cycles_head import cover_weights, detail_uv, uv_islands
+    from synth.render.cycles_materials import HEAD_SLOTS
 
     mesh = cycles._scene.head.data
-    got = np.zeros(len(mesh.polygons), np.float32)
-    mesh.attributes["cloth"].data.foreach_get("value", got)
-    np.testing.assert_array_equal(got, (asset.face_part == 4).astype(np.float32))
+    slot = np.zeros(len(mesh.polygons), np.int32)
+    mesh.polygons.foreach_get("material_index", slot)
+    cloth = slot == HEAD_SLOTS.index("cloth")
+    np.testing.assert_array_equal(cloth, asset.face_region == 14)
+    assert mesh.materials[HEAD_SLOTS.index("cloth")].name == "fd_cloth"
     near = cover_weights(asset)[:, 1]
     assert (near[asset.faces[asset.face_part == 4]] == 1.0).all()
     assert (near[asset.faces[asset.face_region == 1]] == 0.0).mean() > 0.95  # face skin

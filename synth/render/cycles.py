@@ -45,13 +45,17 @@ class CyclesRenderer(Renderer):
 
     name = "cycles"
 
+    @property
+    def fstop(self) -> float:
+        """Lens f-number of the scene's depth of field (0: pinhole); one copy, the scene's."""
+        return float(self._scene.fstop or 0.0)
+
     def __init__(self, asset, *, normals: bool = False, **options):
         unknown = set(options) - set(_OPTIONS)
         if unknown:
             raise ValueError(f"unknown cycles option(s) {sorted(unknown)}; valid: {_OPTIONS}")
-        fstop = options.get("fstop", DEFAULT_FSTOP)
-        self.fstop = float(fstop) if fstop else 0.0
-        if self.fstop < 0:
+        fstop = float(options.get("fstop", DEFAULT_FSTOP) or 0.0)
+        if fstop < 0:
             raise ValueError(f"fstop must be >= 0 (0: no depth of field), got {fstop}")
         self.camera_fx = bool(options.get("camera_fx", True))
         super().__init__(asset, normals=normals, **options)
@@ -71,7 +75,7 @@ class CyclesRenderer(Renderer):
             samples=self.samples,
             threads=options.get("threads"),
             image_dir=options.get("image_dir"),
-            fstop=self.fstop,
+            fstop=fstop,
         )
         _ACTIVE.append(self)
         used = self._scene.backend

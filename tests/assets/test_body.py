@@ -163,3 +163,27 @@ def test_neckline_makes_no_slivers(asset):
     cloth = np.unique(asset.faces[asset.face_region == C["clothing"]])
     at_collar = np.isin(asset.faces, np.intersect1d(neck, cloth)).any(axis=1)
     assert quality[at_collar].min() > 0.04
+
+
+def test_outdated_default_asset_is_rebuilt(tmp_path):
+    """A cached asset written by an older facedepth (the bust, format 1) is rebuilt. In a
+    fresh process, as a CLI run would: anny (torch, triton) must not be imported after
+    this test process has loaded OSMesa's LLVM."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from assets_pipeline.head_asset import ASSET_FORMAT_VERSION, HeadAsset
+
+    path = tmp_path / "makehuman_head.npz"
+    np.savez(path, meta=np.array(json.dumps({"format_version": 1})))
+    assert HeadAsset.format_version(path) == 1
+    assert HeadAsset.format_version(tmp_path / "missing.npz") is None
+    code = "from assets_pipeline.makehuman import ensure_default_asset as e; print(e())"
+    env = {**os.environ, "FACEDEPTH_CACHE": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith(str(path))
+    assert HeadAsset.format_version(path) == ASSET_FORMAT_VERSION
+    assert HeadAsset.load(path).n_vertices > 7000

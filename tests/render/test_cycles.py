@@ -113,6 +113,7 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
     hair = [h.obj for h in cycles._scene.hair.values()]
     for obj in hair:
         obj.visible_camera = False
+    fstop = cycles.fstop
     cycles._scene.fstop = 0.0  # a pinhole: defocus would spread the coverage
     spec = specs[1]
     cam = spec.camera
@@ -136,7 +137,7 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
         sc.render.image_settings.color_mode = "RGB"
         for obj in hair:
             obj.visible_camera = True
-        cycles._scene.fstop = cycles.fstop
+        cycles._scene.fstop = fstop
 
 
 def test_memory_flat(cycles, config, asset, specs):

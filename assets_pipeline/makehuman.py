@@ -292,23 +292,41 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     return _replace(asset, landmark_faces=lf, landmark_bary=lb)
 
 
-PUPIL_RADIUS_M, IRIS_RADIUS_M = 0.0019, 0.0058
+# Iris faces: within this distance of the gaze point (a real iris is ~6 mm in radius; the
+# margin lets the shader draw a round iris anywhere on the coarse eyeball triangles).
+IRIS_FACES_RADIUS_M = 0.0075
+
+
+def gaze_points(verts: np.ndarray, ball_vertices: list[np.ndarray]) -> list[np.ndarray]:
+    """Per eyeball, the point of its surface straight ahead (head frame -z) of its centre:
+    where the eye looks when the gaze is level (MakeHuman's eyeball vertex nearest the
+    front sits ~6 degrees above it, which made every face look up)."""
+    out = []
+    for vid in ball_vertices:
+        p = verts[vid].astype(np.float64)
+        centre = p.mean(axis=0)
+        radius = float(np.median(np.linalg.norm(p - centre, axis=1)))
+        out.append(centre + radius * np.array([0.0, 0.0, -1.0]))
+    return out
 
 
 def _mark_iris(verts, faces, face_part, face_region) -> list[int]:
-    """Mark eyeball faces as iris (5) / pupil (6) around each eyeball's front-most vertex
-    (in place); returns the two pupil-centre vertex ids (subject's left, right)."""
+    """Mark eyeball faces round each eye's level gaze point (``gaze_points``) as iris (5),
+    and the faces round the eyeball vertex nearest to it as pupil (6), in place; returns
+    those two pupil vertex ids (subject's left, right). The Cycles iris shader draws the
+    round iris and pupil centred on the gaze point itself (synth.render.cycles_head)."""
     from synth.spec import MASK_CLASS_IDS as C
 
     pupils = []
     for cls in (C["left_eye"], C["right_eye"]):
         ball = (face_part == 1) & (face_region == cls)
         vid = np.unique(faces[ball])
-        front = int(vid[np.argmin(verts[vid, 2])])
-        dist = np.linalg.norm(verts[faces].mean(axis=1) - verts[front], axis=1)
-        face_part[ball & (dist < IRIS_RADIUS_M)] = 5
-        face_part[ball & (dist < PUPIL_RADIUS_M)] = 6
-        pupils.append(front)
+        gaze = gaze_points(verts, [vid])[0]
+        nearest = int(vid[np.argmin(np.linalg.norm(verts[vid] - gaze, axis=1))])
+        dist = np.linalg.norm(verts[faces].mean(axis=1) - gaze, axis=1)
+        face_part[ball & (dist < IRIS_FACES_RADIUS_M)] = 5
+        face_part[ball & (faces == nearest).any(axis=1)] = 6
+        pupils.append(nearest)
     return pupils
 
 

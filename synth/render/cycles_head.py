@@ -13,8 +13,9 @@ shaders read them as mesh attributes (see synth.render.cycles_materials):
   so procedural skin and cloth detail has the same size in millimetres on the body as on
   the face (MakeHuman packs the body island about twice as densely);
 - ``iris_coords``: iris-plane coordinates (units of the iris radius) of the iris and
-  pupil vertices: linear in position, so their interpolation over the asset's 16 coarse
-  iris triangles is exact and the shader draws round pupils, rings and radial fibres.
+  pupil vertices, centred on the eye's level gaze point: linear in position, so their
+  interpolation over the asset's coarse iris triangles is exact and the shader draws
+  round pupils, rings and radial fibres.
 """
 
 from __future__ import annotations
@@ -178,28 +179,31 @@ def detail_uv(asset: HeadAsset) -> np.ndarray:
     return out.astype(np.float32)
 
 
-IRIS_RADIUS_PCT = 80  # the iris radius: this percentile of the iris vertices' distances
+IRIS_RADIUS_M = 0.006  # a human iris is ~12 mm across
 
 
 def iris_coords(asset: HeadAsset) -> np.ndarray:
     """(V,3) float32: for iris and pupil vertices, (x, y, 0) in the plane of their eye's
-    iris (least-squares fit), origin at the pupil's centre, x along the head's x axis,
-    in units of the iris radius; zeros elsewhere."""
+    iris (least-squares fit), origin at the eye's level gaze point
+    (``assets_pipeline.makehuman.gaze_points``: straight ahead of the eyeball's centre), x
+    along the head's x axis, in units of the iris radius ``IRIS_RADIUS_M``; zeros
+    elsewhere."""
+    from assets_pipeline.makehuman import gaze_points
+
     faces, part = asset.faces, asset.face_part
     v = asset.template.astype(np.float64)
     out = np.zeros((len(v), 3), np.float32)
     iris_v = np.unique(faces[np.isin(part, [PART_IRIS, PART_PUPIL])])
-    pupil_v = np.unique(faces[part == PART_PUPIL])
+    ball_v = np.unique(faces[np.isin(part, [PART_SCLERA, PART_IRIS, PART_PUPIL])])
     for side in (-1.0, 1.0):
         iv = iris_v[np.sign(v[iris_v, 0]) == side]
-        pv = pupil_v[np.sign(v[pupil_v, 0]) == side]
-        if len(iv) < 3 or len(pv) == 0:
+        bv = ball_v[np.sign(v[ball_v, 0]) == side]
+        if len(iv) < 3:
             continue
-        d = v[iv] - v[pv].mean(axis=0)
+        d = v[iv] - gaze_points(v, [bv])[0]
         normal = np.linalg.svd(d - d.mean(axis=0))[2][2]
         e1 = np.array([1.0, 0.0, 0.0]) - normal[0] * normal
         e1 /= np.linalg.norm(e1)
         e2 = np.cross(normal, e1)
-        radius = np.percentile(np.linalg.norm(d, axis=1), IRIS_RADIUS_PCT)
-        out[iv, 0], out[iv, 1] = d @ e1 / radius, d @ e2 / radius
+        out[iv, 0], out[iv, 1] = d @ e1 / IRIS_RADIUS_M, d @ e2 / IRIS_RADIUS_M
     return out

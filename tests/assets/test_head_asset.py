@@ -168,3 +168,27 @@ def test_save_load_roundtrip(asset, tmp_path):
     np.testing.assert_array_equal(asset.template, b.template)
     assert b.presets == asset.presets and b.local_names == asset.local_names
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_iris_is_centred_on_the_level_gaze(asset):
+    """The iris is drawn round the point straight ahead of each eyeball's centre (the eye
+    joint), not round MakeHuman's front vertex, which sits ~6 degrees higher."""
+    from assets_pipeline.makehuman import gaze_points
+    from synth.render.cycles_head import iris_coords
+
+    v = asset.template.astype(np.float64)
+    xy = iris_coords(asset)
+    for cls, joint in ((C["left_eye"], "eye.L"), (C["right_eye"], "eye.R")):
+        ball = np.unique(
+            asset.faces[np.isin(asset.face_part, [1, 5, 6]) & (asset.face_region == cls)]
+        )
+        gaze = gaze_points(v, [ball])[0]
+        eye = asset.joint_template[asset.joint_names.index(joint)]
+        np.testing.assert_allclose(gaze[:2], eye[:2], atol=5e-4)  # straight ahead of the centre
+        iris = np.unique(asset.faces[np.isin(asset.face_part, [5, 6]) & (asset.face_region == cls)])
+        # iris-plane coordinates are linear in position and vanish at the gaze point
+        A = np.c_[v[iris] - gaze, np.ones(len(iris))]
+        coef, *_ = np.linalg.lstsq(A, xy[iris, :2].astype(np.float64), rcond=None)
+        np.testing.assert_allclose(coef[3], 0.0, atol=1e-3)
+        r = np.linalg.norm(xy[iris, :2], axis=1)
+        assert r.min() < 0.6 and r.max() > 1.2  # the iris (r = 1) lies inside the iris faces

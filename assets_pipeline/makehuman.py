@@ -11,7 +11,7 @@ Procedure (all reproducible from the installed package):
 2. Hang the arms down (``body_pose.py``: linear blend skinning with fixed rotations, applied
    to the template and to every basis, so the model stays linear).
 3. Keep the upper body: skin faces higher than ``BODY_BELOW_EYES_M`` below the eyes of the
-   mean identity, without the hands, plus the eyeballs, teeth, tongue and eyelashes. The cut
+   template, without the hands, plus the eyeballs, teeth, tongue and eyelashes. The cut
    lies below the widest camera framing, so no open edge is ever in frame. The eye and
    mouth cavities of the skin mesh are closed pockets, so no ray passes through the head.
    Vertices are ordered from the top down, so the face-only bases (local changes of the
@@ -32,11 +32,17 @@ import numpy as np
 
 from assets_pipeline import body_pose, neckline
 from assets_pipeline.expressions import PRESETS
-from assets_pipeline.head_asset import CHAIN_BONES, PHENOTYPE_VARIATIONS, HeadAsset
+from assets_pipeline.head_asset import (
+    CHAIN_BONES,
+    PHENOTYPE_VARIATIONS,
+    HeadAsset,
+    phenotype_variation_weights,
+)
 
 # Keep the body down to this far below the eyes of the template (m). The widest framing
 # (60 mm sensor, 50 mm lens, 1 m, 4:3) sees about 0.50 m below the eyes; the shortest
-# identity of the default sampling ranges keeps 0.52 m (tests/assets/test_makehuman.py).
+# identity of the default sampling ranges keeps 0.56 m (tests/assets/test_body.py checks
+# > 0.52 m and renders that framing).
 BODY_BELOW_EYES_M = 0.64
 HAND_BONES = ("wrist.L", "wrist.R")  # these bones and their descendants are cut off
 KEPT_HELPERS = {
@@ -134,8 +140,6 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     heads_bs = data.bone_heads_blendshapes.numpy()
     vbw = data.vertex_bone_weights.numpy()
     vbi = data.vertex_bone_indices.numpy()
-    from assets_pipeline.head_asset import phenotype_variation_weights
-
     var_w = phenotype_variation_weights(MEAN_IDENTITY)
     mean_coeff = np.prod(np.where(mask_all, var_w[None], 1.0), axis=1)
     mean_heads = heads + np.tensordot(mean_coeff, heads_bs[phen_rows], axes=1)
@@ -244,8 +248,9 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
 
     step("labelling regions")
     expression_shapes = shp(fa_rows)
+    mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
     face_region, face_scalp = regions.label_faces(
-        vertices=template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1),
+        vertices=mean_v,
         faces=new_faces,
         face_part=face_part,
         face_groups=fgroup[keep],
@@ -255,7 +260,6 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
         local_shapes=local_shapes,
     )
     face_part[face_region == 14] = 4
-    mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
 
     asset = HeadAsset(
         template=template_h,
@@ -297,21 +301,18 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
 IRIS_FACES_RADIUS_M = 0.0075
 
 
-def gaze_points(verts: np.ndarray, ball_vertices: list[np.ndarray]) -> list[np.ndarray]:
-    """Per eyeball, the point of its surface straight ahead (head frame -z) of its centre:
+def gaze_point(verts: np.ndarray, ball_vertices: np.ndarray) -> np.ndarray:
+    """The point of an eyeball's surface straight ahead (head frame -z) of its centre:
     where the eye looks when the gaze is level (MakeHuman's eyeball vertex nearest the
     front sits ~6 degrees above it, which made every face look up)."""
-    out = []
-    for vid in ball_vertices:
-        p = verts[vid].astype(np.float64)
-        centre = p.mean(axis=0)
-        radius = float(np.median(np.linalg.norm(p - centre, axis=1)))
-        out.append(centre + radius * np.array([0.0, 0.0, -1.0]))
-    return out
+    p = verts[ball_vertices].astype(np.float64)
+    centre = p.mean(axis=0)
+    radius = float(np.median(np.linalg.norm(p - centre, axis=1)))
+    return centre + radius * np.array([0.0, 0.0, -1.0])
 
 
 def _mark_iris(verts, faces, face_part, face_region) -> list[int]:
-    """Mark eyeball faces round each eye's level gaze point (``gaze_points``) as iris (5),
+    """Mark eyeball faces round each eye's level gaze point (``gaze_point``) as iris (5),
     and the faces round the eyeball vertex nearest to it as pupil (6), in place; returns
     those two pupil vertex ids (subject's left, right). The Cycles iris shader draws the
     round iris and pupil centred on the gaze point itself (synth.render.cycles_head)."""
@@ -321,7 +322,7 @@ def _mark_iris(verts, faces, face_part, face_region) -> list[int]:
     for cls in (C["left_eye"], C["right_eye"]):
         ball = (face_part == 1) & (face_region == cls)
         vid = np.unique(faces[ball])
-        gaze = gaze_points(verts, [vid])[0]
+        gaze = gaze_point(verts, vid)
         nearest = int(vid[np.argmin(np.linalg.norm(verts[vid] - gaze, axis=1))])
         dist = np.linalg.norm(verts[faces].mean(axis=1) - gaze, axis=1)
         face_part[ball & (dist < IRIS_FACES_RADIUS_M)] = 5
@@ -371,12 +372,17 @@ def default_asset_path() -> Path:
     return root / "makehuman_head.npz"
 
 
-def ensure_default_asset(progress=None) -> Path:
-    """The cached default asset, built (or rebuilt, when its format is outdated) first."""
+def default_asset_current() -> bool:
+    """Whether the cached default asset exists in this facedepth's asset format."""
     from assets_pipeline.head_asset import ASSET_FORMAT_VERSION
 
+    return HeadAsset.format_version(default_asset_path()) == ASSET_FORMAT_VERSION
+
+
+def ensure_default_asset(progress=None) -> Path:
+    """The cached default asset, built (or rebuilt, when its format is outdated) first."""
     path = default_asset_path()
-    if HeadAsset.format_version(path) != ASSET_FORMAT_VERSION:
+    if not default_asset_current():
         build_makehuman_asset(progress).save(path)
     return path
 

@@ -10,7 +10,8 @@ it crosses are split exactly on it:
   identity), and its bases are interpolated with the same ``t``, so for every identity and
   expression the new vertex stays on that edge: the surface, and so the depth, is unchanged;
 - per-corner UVs of the new triangles are interpolated from the parent triangle;
-- skin below the plane (and not driven by the head bone) becomes clothing, skin above it neck.
+- neck and clothing triangles (as skinning labelled them: never head-driven) below the
+  plane become clothing, those above it neck.
 
 Vertices are then sorted top down again (the order ``HeadAsset`` evaluation relies on).
 """
@@ -27,7 +28,14 @@ from synth.spec import MASK_CLASS_IDS as C
 FRONT_DROP_M = 0.025  # the neckline at the throat, below the neck01 joint
 SLOPE = 0.33  # metres of rise per metre towards the nape (head frame: y down, z back)
 SNAP_M = 0.002  # vertices this close to the plane carry the cut (no sliver triangles)
-VERTEX_ARRAYS = ("template", "phenotype_shapes", "local_shapes", "expression_shapes")
+# Per-vertex arrays of a HeadAsset; the vertex axis of each is its second-to-last axis.
+VERTEX_ARRAYS = (
+    "template",
+    "phenotype_shapes",
+    "local_shapes",
+    "expression_shapes",
+    "chain_weights",
+)
 
 
 def neckline_height(points: np.ndarray, neck01: np.ndarray) -> np.ndarray:
@@ -101,7 +109,9 @@ def split_faces(values: np.ndarray, faces: np.ndarray, candidates: np.ndarray, s
     )
 
 
-def _lerp_rows(x: np.ndarray, src: np.ndarray, t: np.ndarray, axis: int) -> np.ndarray:
+def _lerp_rows(x: np.ndarray, src: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``x`` with the new vertices appended along its vertex axis (the second-to-last)."""
+    axis = x.ndim - 2
     a = np.take(x, src[:, 0], axis=axis).astype(np.float64)
     b = np.take(x, src[:, 1], axis=axis).astype(np.float64)
     shape = [1] * x.ndim
@@ -123,18 +133,13 @@ def cut_neckline(
     region = asset.face_region
     body = np.isin(region, [C["neck"], C["clothing"]]) & np.isin(asset.face_part, [0, 4])
     faces, parent, bary, src, t = split_faces(height, asset.faces, body, SNAP_M)
-    kw = {}
-    for name in VERTEX_ARRAYS:
-        x = getattr(asset, name)
-        kw[name] = _lerp_rows(x, src, t, axis=x.ndim - 2)
-    kw["chain_weights"] = _lerp_rows(asset.chain_weights, src, t, axis=0)
-    ref = _lerp_rows(ref_vertices, src, t, axis=0)
+    kw = {name: _lerp_rows(getattr(asset, name), src, t) for name in VERTEX_ARRAYS}
+    ref = _lerp_rows(ref_vertices, src, t)
     uv = np.einsum("fkc,fcd->fkd", bary, asset.uv[parent].astype(np.float64))
     region = region[parent].copy()
     part = asset.face_part[parent].copy()
     below = neckline_height(ref[faces].mean(axis=1), neck01) > 0
-    head = kw["chain_weights"][faces].mean(axis=1)[:, 3] > 0.5
-    is_body = body[parent] & ~head
+    is_body = body[parent]
     region[is_body & below] = C["clothing"]
     part[is_body & below] = 4
     region[is_body & ~below] = C["neck"]
@@ -143,9 +148,8 @@ def cut_neckline(
     order = np.argsort(ref[:, 1], kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    for name in (*VERTEX_ARRAYS, "chain_weights"):
-        x = kw[name]
-        kw[name] = np.take(x, order, axis=x.ndim - 2 if name != "chain_weights" else 0)
+    for name, x in kw.items():
+        kw[name] = np.take(x, order, axis=x.ndim - 2)
     return dataclasses.replace(
         asset,
         **kw,

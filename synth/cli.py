@@ -58,11 +58,11 @@ def ensure_default_asset(path: Path | None) -> Path:
         if not path.is_file():
             raise AssetError(f"asset file not found: {path}")
         return path
-    from assets_pipeline.head_asset import ASSET_FORMAT_VERSION, HeadAsset
+    from assets_pipeline.makehuman import default_asset_current
     from assets_pipeline.makehuman import ensure_default_asset as ensure
 
     p = default_asset_path()
-    if HeadAsset.format_version(p) == ASSET_FORMAT_VERSION:
+    if default_asset_current():
         return p
     with err.status("building the default MakeHuman head asset (once)") as st:
         ensure(progress=lambda m: st.update(m))

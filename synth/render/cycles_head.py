@@ -185,10 +185,10 @@ IRIS_RADIUS_M = 0.006  # a human iris is ~12 mm across
 def iris_coords(asset: HeadAsset) -> np.ndarray:
     """(V,3) float32: for iris and pupil vertices, (x, y, 0) in the plane of their eye's
     iris (least-squares fit), origin at the eye's level gaze point
-    (``assets_pipeline.makehuman.gaze_points``: straight ahead of the eyeball's centre), x
+    (``assets_pipeline.makehuman.gaze_point``: straight ahead of the eyeball's centre), x
     along the head's x axis, in units of the iris radius ``IRIS_RADIUS_M``; zeros
     elsewhere."""
-    from assets_pipeline.makehuman import gaze_points
+    from assets_pipeline.makehuman import gaze_point
 
     faces, part = asset.faces, asset.face_part
     v = asset.template.astype(np.float64)
@@ -200,7 +200,7 @@ def iris_coords(asset: HeadAsset) -> np.ndarray:
         bv = ball_v[np.sign(v[ball_v, 0]) == side]
         if len(iv) < 3:
             continue
-        d = v[iv] - gaze_points(v, [bv])[0]
+        d = v[iv] - gaze_point(v, bv)
         normal = np.linalg.svd(d - d.mean(axis=0))[2][2]
         e1 = np.array([1.0, 0.0, 0.0]) - normal[0] * normal
         e1 /= np.linalg.norm(e1)

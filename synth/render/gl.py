@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synth.render.labels import gather
+
 _VERTEX = """
 #version 330 core
 layout(location = 0) in vec3 pos;
@@ -174,7 +176,7 @@ class GLRasterizer:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._fbo)
         gl.glBindVertexArray(self._vao)
         gl.glUseProgram(self._prog)
-        pos = np.take(vertices.astype(np.float32, copy=False), faces.astype(np.intp), axis=0)
+        pos = gather(vertices.astype(np.float32, copy=False), faces)
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self._vbo_pos)
         gl.glBufferData(gl.GL_ARRAY_BUFFER, pos.nbytes, pos, gl.GL_STREAM_DRAW)
         gl.glEnableVertexAttribArray(0)

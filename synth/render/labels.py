@@ -14,6 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` along the first axis. np.take with pointer-sized indices: numpy
+    converts int32 indices on every call, which costs more than the gather itself."""
+    return np.take(table, index.astype(np.intp, copy=False), axis=0)
+
+
 def labels_from_triangles(
     tri: np.ndarray,
     vertices: np.ndarray,
@@ -42,11 +48,10 @@ def labels_from_triangles(
     planes[m] = (0.0, 0.0, 1.0, 0.0)
     x = (np.arange(w, dtype=np.float64) - K[0, 2]) / K[0, 0]
     y = (np.arange(h, dtype=np.float64) - K[1, 2]) / K[1, 1]
-    # Pointer-sized indices: np.take converts any other index dtype on every call, which
-    # cost 10x the gather itself. One gather of whole plane rows per pixel.
+    # One gather of whole plane rows per pixel, with pointer-sized indices (see gather).
     idx = tri.astype(np.intp)
     idx[idx < 0] = m
-    g = np.take(planes, idx, axis=0)
+    g = gather(planes, idx)
     nx, ny, nz, off = g[..., 0], g[..., 1], g[..., 2], g[..., 3]
     denom = nx * x[None, :]
     denom += ny * y[:, None]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth.render.labels import gather
 from synth.scene import SceneGeometry
 from synth.spec import SceneSpec
 
@@ -31,12 +32,6 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """Linear [0,1] -> sRGB uint8 (4096-entry lookup table)."""
     idx = (np.clip(linear, 0.0, 1.0) * (_SRGB_LUT_SIZE - 1) + 0.5).astype(np.int32)
     return _SRGB_LUT[idx]
-
-
-def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``table[index]`` along the first axis. np.take with pointer-sized indices: numpy
-    converts int32 indices on every call, which costs more than the gather itself."""
-    return np.take(table, index.astype(np.intp, copy=False), axis=0)
 
 
 def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

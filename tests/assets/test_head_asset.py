@@ -173,7 +173,7 @@ def test_save_load_roundtrip(asset, tmp_path):
 def test_iris_is_centred_on_the_level_gaze(asset):
     """The iris is drawn round the point straight ahead of each eyeball's centre (the eye
     joint), not round MakeHuman's front vertex, which sits ~6 degrees higher."""
-    from assets_pipeline.makehuman import gaze_points
+    from assets_pipeline.makehuman import gaze_point
     from synth.render.cycles_head import iris_coords
 
     v = asset.template.astype(np.float64)
@@ -182,7 +182,7 @@ def test_iris_is_centred_on_the_level_gaze(asset):
         ball = np.unique(
             asset.faces[np.isin(asset.face_part, [1, 5, 6]) & (asset.face_region == cls)]
         )
-        gaze = gaze_points(v, [ball])[0]
+        gaze = gaze_point(v, ball)
         eye = asset.joint_template[asset.joint_names.index(joint)]
         np.testing.assert_allclose(gaze[:2], eye[:2], atol=5e-4)  # straight ahead of the centre
         iris = np.unique(asset.faces[np.isin(asset.face_part, [5, 6]) & (asset.face_region == cls)])

@@ -6,6 +6,7 @@ A HeadAsset holds a neutral upper-body mesh and linear bases that turn
     v = template + sum_k c_k(identity) * identity_shapes[k]        (phenotypes, nonlinear c_k)
                  + sum_j l_j * local_shapes[j]                      (local changes, signed pairs)
                  + sum_u w_u * expression_shapes[u]                 (52 ARKit face units)
+                 + sum_h s_h * hair_shapes[h]                       (hair shell, optional)
     v' = LBS(v, neck/head chain rotated by the head pose)
 
 Coordinates: metres, "head frame" = OpenCV-like (x to the image right = the subject's left,
@@ -32,7 +33,8 @@ import numpy as np
 
 from assets_pipeline.fileio import atomic_write
 
-ASSET_FORMAT_VERSION = 2  # 2: MakeHuman upper body with the arms down, vertices top-down
+# 2: MakeHuman upper body with the arms down, vertices top-down; 3: hair shell
+ASSET_FORMAT_VERSION = 3
 
 # Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
 # ``phenotype_mask`` follow this flattened order.
@@ -116,12 +118,15 @@ class HeadAsset:
     template (V,3) f32 m; faces (F,3) i32; face_region (F,) u8 (synth.spec.MASK_CLASSES);
     face_scalp (F,) bool (painted as hair when an identity has hair);
     face_part (F,) u8 (0 skin mesh, 1 eyeball sclera, 2 teeth/tongue, 3 eyelashes, 4 clothing,
-    5 iris, 6 pupil);
+    5 iris, 6 pupil, 7 hair shell);
     uv (F,3,2) f32; phenotype_shapes (P,V,3) f32; phenotype_mask (P,26) bool;
     local_shapes (L,2,V,3) f32 (positive, negative direction); expression_shapes (U,V,3) f32;
     chain_weights (V,4) f32 (LBS weight of neck01, neck02, neck03, head; rest = torso);
     joint_template (J,3) f32 and joint_*_shapes: chain joints + eye centres (J = 6) with the
-    same bases as the vertices; landmark_faces (68,) i32 and landmark_bary (68,3) f32.
+    same bases as the vertices; landmark_faces (68,) i32 and landmark_bary (68,3) f32;
+    hair_names / hair_shapes (H,V,3) f32: the hair shell's bases (face_part 7, see
+    assets_pipeline.hair_shell); H = 0 for assets without a shell, which paint the
+    ``face_scalp`` faces as hair instead.
     """
 
     template: np.ndarray
@@ -145,7 +150,22 @@ class HeadAsset:
     landmark_faces: np.ndarray
     landmark_bary: np.ndarray
     presets: dict[str, dict[str, float]]
+    hair_names: tuple[str, ...] = ()
+    hair_shapes: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.hair_shapes is None:
+            empty = np.zeros((0, *self.template.shape), np.float32)
+            object.__setattr__(self, "hair_shapes", empty)
+        if len(self.hair_names) != len(self.hair_shapes):
+            raise AssetError(
+                f"{len(self.hair_names)} hair names for {len(self.hair_shapes)} hair shapes"
+            )
+
+    @property
+    def has_hair_shell(self) -> bool:
+        return len(self.hair_names) > 0
 
     # ------------------------------------------------------------------ evaluation
     @property
@@ -162,16 +182,22 @@ class HeadAsset:
             "phenotype": support_extent(self.phenotype_shapes),
             "local": support_extent(self.local_shapes),
             "expression": support_extent(self.expression_shapes),
+            "hair": support_extent(self.hair_shapes),
             "chain": int(support_extent(self.chain_weights[None])[0]),
         }
 
     def identity_offsets(
-        self, phenotypes: dict[str, float], local_changes: dict[str, float]
+        self,
+        phenotypes: dict[str, float],
+        local_changes: dict[str, float],
+        hair_shape: dict[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Vertex (V,3) and joint (J,3) offsets of an identity from the template, float32.
 
         Identities are aligned at the eye midpoint (phenotypes such as height move the
         whole body in the source model): every identity's eye midpoint is the origin.
+        ``hair_shape`` (name in ``hair_names`` -> coefficient) inflates the hair shell; an
+        asset without a shell ignores it (it paints its scalp instead).
         """
         var_w = phenotype_variation_weights(phenotypes)
         mask = self.phenotype_mask
@@ -193,6 +219,16 @@ class HeadAsset:
                 n = self._extents["local"][i, side]
                 dv[:n] += a * self.local_shapes[i, side, :n]
                 dj += a * self.joint_local_shapes[i, side]
+        if hair_shape and self.has_hair_shell:
+            unknown = set(hair_shape) - set(self.hair_names)
+            if unknown:
+                raise AssetError(
+                    f"unknown hair shape(s) {sorted(unknown)}; valid: {list(self.hair_names)}"
+                )
+            for name, val in hair_shape.items():
+                i = self.hair_names.index(name)
+                n = self._extents["hair"][i]
+                dv[:n] += np.float32(val) * self.hair_shapes[i, :n]
         eyes = [self.joint_names.index("eye.L"), self.joint_names.index("eye.R")]
         shift = (self.joint_template[eyes] + dj[eyes]).mean(axis=0)
         return (dv - shift).astype(np.float32), (dj - shift).astype(np.float32)
@@ -265,9 +301,10 @@ class HeadAsset:
         local_changes: dict[str, float] | None = None,
         face_units: dict[str, float] | None = None,
         head_rotation: np.ndarray | None = None,
+        hair_shape: dict[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Identity + expression + pose -> (vertices (V,3), joints (J,3)) float32, head frame."""
-        dv, dj = self.identity_offsets(phenotypes or {}, local_changes or {})
+        dv, dj = self.identity_offsets(phenotypes or {}, local_changes or {}, hair_shape)
         ev, ej = self.expression_offsets(face_units or {})
         rest = self.template + dv + ev
         joints = self.joint_template + dj + ej
@@ -295,6 +332,7 @@ class HeadAsset:
             local_names=list(self.local_names),
             expression_names=list(self.expression_names),
             joint_names=list(self.joint_names),
+            hair_names=list(self.hair_names),
             presets=self.presets,
         )
 
@@ -342,6 +380,7 @@ class HeadAsset:
             local_names=tuple(meta.pop("local_names")),
             expression_names=tuple(meta.pop("expression_names")),
             joint_names=tuple(meta.pop("joint_names")),
+            hair_names=tuple(meta.pop("hair_names", ())),
             presets=meta.pop("presets"),
             meta=meta,
         )

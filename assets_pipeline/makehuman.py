@@ -19,7 +19,9 @@ Procedure (all reproducible from the installed package):
    The collar is a clean plane cut (``neckline.py``) rather than the skinning border.
 4. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
    put the origin at the eye midpoint of the mean adult identity.
-5. Label regions (``regions.py``) and place the 68 landmarks (``landmarks.py``).
+5. Label regions (``regions.py``), add the hair shell (``hair_shell.py``: labelled hair
+   volume whose thickness and hairline are per-identity linear bases) and place the 68
+   landmarks (``landmarks.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assets_pipeline import body_pose, neckline
+from assets_pipeline import body_pose, hair_shell, neckline
 from assets_pipeline.expressions import PRESETS
 from assets_pipeline.head_asset import (
     CHAIN_BONES,
@@ -288,6 +290,8 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     step("cutting the neckline")
     mean_j = joint_template + np.tensordot(coeff.astype(np.float32), jshp(keep_phen), axes=1)
     asset, mean_v = neckline.cut_neckline(asset, mean_v, mean_j[0])
+    step("adding the hair shell")
+    asset, mean_v = hair_shell.add_hair_shell(asset, mean_v)
     face_part = asset.face_part.copy()
     pupils = _mark_iris(mean_v, asset.faces, face_part, asset.face_region)
     asset = _replace(asset, face_part=face_part, meta={**asset.meta, "pupil_vertices": pupils})

@@ -1,9 +1,10 @@
 """Scene sampling: ``sample_spec(config, seed, index) -> SceneSpec`` as a pure function.
 
 Per-sample randomness comes from ``numpy.random.SeedSequence(seed, spawn_key=(0, index))``
-and per-identity randomness from ``spawn_key=(1, identity_id)``; the identity split from
-``spawn_key=(2,)``. Nothing reads global state, so sample i is reproducible alone, on any
-machine. Sub-samplers take their generator explicitly.
+and per-identity randomness from ``spawn_key=(1, identity_id)`` (hair shape:
+``(3, identity_id)``); the identity split from ``spawn_key=(2,)``. Nothing reads global
+state, so sample i is reproducible alone, on any machine.
+Sub-samplers take their generator explicitly.
 
 Identities follow the original method's design (subjects x expressions x poses): sample i
 shows identity ``i % identity.count``; splits are drawn per identity (disjoint by identity).
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
+from assets_pipeline.hair_shell import HAIR_SHAPES
 from synth.config import GenerateConfig, Range
 from synth.spec import (
     BackgroundSpec,
@@ -101,9 +103,22 @@ def sample_identity(
         skin_tone=tone,
         has_hair=has_hair,
         hair_rgb=[float(x) for x in np.clip(hair, 0, 1)],
+        hair_shape=sample_hair_shape(seed, identity_id, phen["gender"], has_hair),
         eye_rgb=[float(x) for x in np.clip(eye, 0, 1)],
         clothing_rgb=[float(x) for x in cloth],
     )
+
+
+def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool) -> dict:
+    """Hair shell coefficients (assets_pipeline.hair_shell) of one identity, from their own
+    stream (``spawn_key=(3, identity_id)``) so the other identity traits keep their values.
+    Receding temples are likelier for male phenotypes (gender 1)."""
+    rng = _rng(seed, 3, identity_id)
+    volume, hairline, temples = rng.uniform(0.45, 1.3), rng.uniform(-1.0, 1.0), rng.uniform()
+    if not has_hair:
+        return dict.fromkeys(HAIR_SHAPES, 0.0)
+    temples = temples * (0.25 + 0.75 * gender)
+    return {"volume": float(volume), "hairline": float(hairline), "temples": float(temples)}
 
 
 def sample_expression(config: GenerateConfig, rng: np.random.Generator) -> ExpressionSpec:

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import HeadAsset, transform_points
 from synth.spec import MASK_CLASS_IDS as C
 from synth.spec import SceneSpec
 
-# face_part codes beyond the asset's (0-6): background geometry.
+# face_part codes beyond the asset's (0-7): background geometry.
 PART_BACKDROP, PART_CLUTTER = 10, 11
 
 
@@ -32,7 +33,7 @@ class SceneGeometry:
     """Triangles of one sample in the camera frame.
 
     vertices (N,3) f32 m; faces (M,3) i32; face_class (M,) u8 (MASK_CLASSES);
-    face_part (M,) u8 (asset codes 0-6, 10 backdrop, 11 clutter); face_albedo (M,3) f32
+    face_part (M,) u8 (asset codes 0-7, 10 backdrop, 11 clutter); face_albedo (M,3) f32
     linear RGB; n_head_vertices / n_head_faces: the head comes first;
     landmarks_3d (68,3) f32 camera frame; head_rotation (3,3) camera-from-head;
     head_translation (3,) camera-frame position of the head joint (rotation pivot of the
@@ -76,14 +77,17 @@ def head_albedo(asset: HeadAsset, spec: SceneSpec) -> np.ndarray:
     alb[part == 5] = np.array(ident.eye_rgb)
     alb[part == 6] = np.array([0.01, 0.01, 0.01])
     alb[part == 4] = np.array(ident.clothing_rgb)
-    if ident.has_hair:
+    alb[part == PART_HAIR] = np.array(ident.hair_rgb)
+    if ident.has_hair and not asset.has_hair_shell:
         alb[asset.face_scalp] = np.array(ident.hair_rgb)
     return alb.astype(np.float32)
 
 
 def head_classes(asset: HeadAsset, spec: SceneSpec) -> np.ndarray:
+    """Per-face class: the asset's regions; an asset without a hair shell labels its
+    scalp faces "hair" when the identity has hair (the shell is labelled "hair" itself)."""
     cls = asset.face_region.copy()
-    if spec.identity.has_hair:
+    if spec.identity.has_hair and not asset.has_hair_shell:
         cls[asset.face_scalp] = C["hair"]
     return cls
 
@@ -180,7 +184,7 @@ def build_geometry(
     if identity_cache is not None and key in identity_cache and identity_cache[key][0] == ident:
         dv, dj = identity_cache[key][1]
     else:
-        dv, dj = asset.identity_offsets(ident.phenotypes, ident.local_changes)
+        dv, dj = asset.identity_offsets(ident.phenotypes, ident.local_changes, ident.hair_shape)
         if identity_cache is not None:
             identity_cache[key] = (ident, (dv, dj))
     ev, ej = asset.expression_offsets(spec.expression.face_units)

@@ -94,8 +94,13 @@ class IdentitySpec(_Frozen):
     phenotypes: dict[str, float]
     local_changes: dict[str, float]
     skin_tone: float = Field(description="0 = lightest, 1 = darkest; shading only")
-    has_hair: bool = Field(description="scalp painted as hair (class 'hair'); shading only")
+    has_hair: bool = Field(description="whether the identity has scalp hair (class 'hair')")
     hair_rgb: list[float]
+    hair_shape: dict[str, float] = Field(
+        default_factory=dict,
+        description="hair shell coefficients (assets_pipeline.hair_shell.HAIR_SHAPES: "
+        "volume, hairline, temples); all 0 without hair. Geometry: in depth and masks",
+    )
     eye_rgb: list[float]
     clothing_rgb: list[float]
 

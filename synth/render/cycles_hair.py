@@ -59,6 +59,10 @@ class StrandSet:
     def __len__(self) -> int:
         return len(self.tri)
 
+    @property
+    def n_points(self) -> int:
+        return int(self.local.shape[1])
+
     def roots(self, verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
         return np.einsum("sk,skd->sd", self.bary, verts[faces[self.tri]])
 
@@ -306,25 +310,30 @@ def _set(surf, tri, bary, pts, radius, key, width, lash) -> StrandSet:
     )
 
 
-def grow_strands(asset: HeadAsset, seed: int = 11) -> dict[str, StrandSet]:
-    """The renderer's strands: "face" (both brows, then the lashes) and "scalp"; a pure
-    function of the asset and ``seed``."""
+def grow_strands(asset: HeadAsset, seed: int = 11) -> dict:
+    """The renderer's strands: "face" (both brows, then the lashes) and "scalp" (on the
+    hair shell, synth.render.cycles_scalp, when the asset has one; else short strands on
+    its ``face_scalp`` faces); a pure function of the asset and ``seed``."""
+    from synth.render.cycles_scalp import grow_shell_strands
+
     rng = np.random.default_rng(seed)
     surf = _Surface(asset)
     brows = _brows(asset, surf, rng)
     lashes = _lashes(asset, surf, rng)
-    return {"face": StrandSet.concat([brows, lashes]), "scalp": _scalp(asset, surf, rng)}
+    scalp = grow_shell_strands(asset) if asset.has_hair_shell else _scalp(asset, surf, rng)
+    return {"face": StrandSet.concat([brows, lashes]), "scalp": scalp}
 
 
 class HairCurves:
-    """One Blender hair Curves object for a StrandSet, built once; ``update`` rewrites
+    """One Blender hair Curves object for a StrandSet (or cycles_scalp.SurfaceStrands),
+    built once; ``update`` rewrites
     point positions and radii in place (bpy is passed in, never imported here)."""
 
     def __init__(self, bpy, collection, name: str, strands: StrandSet, material, frame_scale):
         self.strands = strands
         self.frame_scale = np.asarray(frame_scale, np.float32)  # head frame -> Blender world
         curves = bpy.data.hair_curves.new(name)
-        curves.add_curves([POINTS] * len(strands))
+        curves.add_curves([strands.n_points] * len(strands))
         curves.materials.append(material)
         self.radius = curves.attributes.new("radius", "FLOAT", "POINT")
         lash = curves.attributes.new("lash", "FLOAT", "CURVE")

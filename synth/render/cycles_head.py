@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_materials import HEAD_SLOTS
 from synth.spec import MASK_CLASS_IDS as C
@@ -48,18 +49,22 @@ def material_slots(asset: HeadAsset) -> np.ndarray:
         (PART_PUPIL, "iris"),
         (PART_TEETH, "teeth"),
         (PART_CLOTHING, "cloth"),
+        (PART_HAIR, "hair"),
     ):
         slot[part == code] = SLOT[name]
     return slot
 
 
 def cover_weights(asset: HeadAsset) -> np.ndarray:
-    """(V,4) float32: share of scalp (hair when the identity has hair) among each vertex's
-    faces (its 0.5 iso-line follows the labelled triangle boundary, smoothed); 1 on
+    """(V,4) float32: share of scalp (painted as hair when the identity has hair and the
+    asset no hair shell; 0 with a shell) among each vertex's faces (its 0.5 iso-line
+    follows the labelled triangle boundary, smoothed); 1 on
     vertices that touch clothing, else 0 (so it fades over one triangle next to the
     collar); lash-line weight (``lash_weights``); 0."""
     faces, n = asset.faces, asset.n_vertices
     scalp = face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
+    if asset.has_hair_shell:  # the shell is the hair; the scalp under it stays skin
+        scalp[:] = 0.0
     cloth = np.zeros(n)
     cloth[np.unique(faces[asset.face_part == PART_CLOTHING])] = 1.0
     return np.stack([scalp, cloth, lash_weights(asset), np.zeros(n)], axis=1).astype(np.float32)

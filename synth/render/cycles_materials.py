@@ -38,7 +38,7 @@ from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
-HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth")
+HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth", "hair")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
 
@@ -181,17 +181,7 @@ def _body(bpy, detail_image):
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
 
-    # Scalp hair: streaks along the head's front-back axis (z of the head frame), clumps.
-    rest = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
-    xz = nb.new("ShaderNodeCombineXYZ")
-    nb.link(rest.outputs["X"], xz.inputs["X"])
-    nb.link(rest.outputs["Z"], xz.inputs["Y"])
-    streak, _, _, _ = nb.detail(xz.outputs[0], (12.0, 0.4, 1.0))
-    _, _, clump, _ = nb.detail(xz.outputs[0], (3.0, 1.0, 1.0))
-    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
-    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
-                        blend="MULTIPLY")  # fmt: skip
+    hair, streak, clump = _hair_mass(nb)
     edge = nb.math("ADD", scalp, nb.math("MULTIPLY_ADD", streak, 0.5, -0.25))
     edge = nb.math("ADD", edge, nb.math("MULTIPLY_ADD", clump, 0.3, -0.15))
     hair_w = nb.math("MULTIPLY", nb.smoothstep(0.4, 0.6, edge), nb.value("has_hair", 0.0))
@@ -219,6 +209,45 @@ def _body(bpy, detail_image):
     )
     nb.bump(height, 0.22, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
+    return mat
+
+
+def _hair_mass(nb) -> tuple:
+    """Hair seen as a mass: ``hair_rgb`` with fine streaks along the head's front-back
+    axis (z of the head frame, from the ``rest`` attribute) and clumps. Returns (colour,
+    streak, clump) sockets."""
+    rest = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
+    xz = nb.new("ShaderNodeCombineXYZ")
+    nb.link(rest.outputs["X"], xz.inputs["X"])
+    nb.link(rest.outputs["Z"], xz.inputs["Y"])
+    streak, _, _, _ = nb.detail(xz.outputs[0], (12.0, 0.4, 1.0))
+    _, _, clump, _ = nb.detail(xz.outputs[0], (3.0, 1.0, 1.0))
+    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
+    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
+                        blend="MULTIPLY")  # fmt: skip
+    return hair, streak, clump
+
+
+def _hair_shell(bpy, detail_image):
+    """The hair shell (assets_pipeline.hair_shell): the hair mass under the strands,
+    feathered where it leaves the skin -- transparent below ~0.4 mm of thickness
+    (point attribute ``hair_t``, metres out of the skin, per sample), opaque above ~4 mm,
+    with a ragged, streaky edge -- so the hairline is soft and the skin shows through
+    thin hair (the labels keep the shell, which is within those millimetres of the skin)."""
+    mat, nb, out = _new_material(bpy, "fd_hair_shell", detail_image)
+    hair, streak, clump = _hair_mass(nb)
+    t = nb.attribute("hair_t").outputs["Fac"]
+    ragged = nb.math("MULTIPLY_ADD", streak, 0.0025, nb.math("MULTIPLY", clump, 0.0015))
+    alpha = nb.smoothstep(0.0004, 0.0045, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.002)))
+    bsdf = nb.principled("bsdf", Base_Color=hair, Roughness=0.5, Specular_IOR_Level=0.35)
+    nb.bump(nb.math("MULTIPLY", streak, 3.0), 0.3, 0.0006, bsdf)
+    clear = nb.new("ShaderNodeBsdfTransparent")
+    mix = nb.new("ShaderNodeMixShader")
+    nb.link(alpha, mix.inputs["Fac"])
+    nb.link(clear.outputs["BSDF"], mix.inputs[1])
+    nb.link(bsdf.outputs["BSDF"], mix.inputs[2])
+    nb.link(mix.outputs["Shader"], out.inputs["Surface"])
     return mat
 
 
@@ -339,6 +368,7 @@ def build_materials(bpy) -> dict:
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
         "cloth": _cloth(bpy, img),
+        "hair": _hair_shell(bpy, img),
         "backdrop": _background(bpy, "backdrop", img),
         "clutter": _background(bpy, "clutter", img),
         "face_hair": _hair(bpy, "face_hair", img),
@@ -356,6 +386,7 @@ def update_materials(mats: dict, spec) -> None:
     brows = hair if ident.has_hair else np.array([0.05, 0.035, 0.025])
     set_if_changed(body["brow_rgb"].outputs[0], (*(brows * 0.7), 1.0))
     set_if_changed(body["hair_rgb"].outputs[0], (*hair, 1.0))
+    set_if_changed(mats["hair"].node_tree.nodes["hair_rgb"].outputs[0], (*hair, 1.0))
     strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 0.8), 1.0))
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]

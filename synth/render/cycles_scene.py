@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assets_pipeline.hair_shell import shell_thickness
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_camera import (
     AMBIENT_GAIN,
@@ -49,6 +50,7 @@ from synth.render.cycles_materials import (
     update_materials,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
+from synth.render.cycles_scalp import rooted_out
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
 
@@ -125,7 +127,9 @@ def _configure_render(scene, samples: int, threads: int | None) -> None:
     c.glossy_bounces = 1
     c.transmission_bounces = 0
     c.volume_bounces = 0
-    c.transparent_max_bounces = 0
+    # The hair shell is feathered (transparent) where it leaves the skin: one pass
+    # through it, plus one for a strand's shadow ray.
+    c.transparent_max_bounces = 2
     c.caustics_reflective = False
     c.caustics_refractive = False
     c.sample_clamp_indirect = 5.0
@@ -209,30 +213,47 @@ class CyclesScene:
         self._image = None
 
     # ------------------------------------------------------------------ build
-    def _build_head(self, asset: HeadAsset):
+    def _build_head(self, asset: HeadAsset) -> list:
+        """The head as Blender objects sharing the asset's vertices: the body (skin, eyes,
+        mouth, clothing) and, when the asset has one, the hair shell. The shell is its
+        own object because Cycles' random-walk subsurface scattering only meets the
+        geometry of the object it starts in: the shell lies under the skin near the
+        hairline (or everywhere, without hair) and would darken the skin there."""
         bpy = self.bpy
-        mesh = bpy.data.meshes.new("fd_head")
-        _mesh_from_arrays(mesh, asset.template * CV_TO_BLENDER, asset.faces)
-        for name in HEAD_SLOTS:
-            mesh.materials.append(self.materials[name])
-        mesh.polygons.foreach_set("use_smooth", np.ones(len(asset.faces), bool))
-        mesh.polygons.foreach_set("material_index", material_slots(asset))
-        uv = mesh.uv_layers.new(name="UVMap")
-        uv.data.foreach_set("uv", detail_uv(asset).ravel())
-        rest = mesh.attributes.new("rest", "FLOAT_VECTOR", "POINT")
-        rest.data.foreach_set("vector", np.ascontiguousarray(asset.template, np.float32).ravel())
-        regions = mesh.attributes.new("regions", "FLOAT_COLOR", "POINT")
-        regions.data.foreach_set("color", region_weights(asset).ravel())
-        cover = mesh.attributes.new("cover", "FLOAT_COLOR", "POINT")
-        cover.data.foreach_set("color", cover_weights(asset).ravel())
-        iris = mesh.attributes.new("iris_xy", "FLOAT_VECTOR", "POINT")
-        iris.data.foreach_set("vector", iris_coords(asset).ravel())
-        obj = bpy.data.objects.new("fd_head", mesh)
-        # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
-        obj.cycles.shadow_terminator_geometry_offset = 0.1
-        obj.cycles.shadow_terminator_offset = 0.05
-        self.scene.collection.objects.link(obj)
-        return obj
+        slots = material_slots(asset)
+        uv_all = detail_uv(asset)
+        attrs = {
+            "rest": ("FLOAT_VECTOR", "vector", asset.template),
+            "regions": ("FLOAT_COLOR", "color", region_weights(asset)),
+            "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
+            "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
+        }
+        shell = slots == HEAD_SLOTS.index("hair")
+        objects = []
+        for name, sel in (("fd_head", ~shell), ("fd_hair_shell", shell)):
+            if not sel.any():
+                continue
+            mesh = bpy.data.meshes.new(name)
+            _mesh_from_arrays(mesh, asset.template * CV_TO_BLENDER, asset.faces[sel])
+            for slot in HEAD_SLOTS:
+                mesh.materials.append(self.materials[slot])
+            mesh.polygons.foreach_set("use_smooth", np.ones(int(sel.sum()), bool))
+            mesh.polygons.foreach_set("material_index", slots[sel])
+            uv = mesh.uv_layers.new(name="UVMap")
+            uv.data.foreach_set("uv", uv_all[sel].ravel())
+            for attr, (kind, field, values) in attrs.items():
+                layer = mesh.attributes.new(attr, kind, "POINT")
+                layer.data.foreach_set(field, np.ascontiguousarray(values, np.float32).ravel())
+            mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
+            obj = bpy.data.objects.new(name, mesh)
+            # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
+            obj.cycles.shadow_terminator_geometry_offset = 0.1
+            obj.cycles.shadow_terminator_offset = 0.05
+            self.scene.collection.objects.link(obj)
+            objects.append(obj)
+        self._hair_key: tuple | None = None
+        self._thickness = np.zeros(asset.n_vertices, np.float32)
+        return objects
 
     def _build_world(self) -> None:
         """Two worlds: ``fd_world`` (constant colours: ambient light for every ray but
@@ -277,10 +298,18 @@ class CyclesScene:
         camera, lights, materials and background."""
         self._update_camera(spec, geo)
         nv = geo.n_head_vertices
-        mesh = self.head.data
-        co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32)
-        mesh.vertices.foreach_set("co", co.ravel())
-        mesh.update()
+        co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32).ravel()
+        key = tuple(sorted(spec.identity.hair_shape.items()))
+        new_hair = key != self._hair_key
+        if new_hair:
+            self._hair_key = key
+            self._thickness = shell_thickness(self.asset, spec.identity.hair_shape)
+        for obj in self.head:
+            mesh = obj.data
+            mesh.vertices.foreach_set("co", co)
+            if new_hair:
+                mesh.attributes["hair_t"].data.foreach_set("value", self._thickness)
+            mesh.update()
         self._update_hair(geo.vertices[:nv], spec)
         self._update_background(geo)
         update_materials(self.materials, spec)
@@ -322,6 +351,8 @@ class CyclesScene:
         scalp.obj.hide_render = not ident.has_hair
         if ident.has_hair:
             shown = visible_strands(scalp.strands, hp["scalp_density"])
+            if self.asset.has_hair_shell:
+                shown &= rooted_out(scalp.strands, self.asset.faces, self._thickness)
             scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
 
     def _update_background(self, geo: SceneGeometry) -> None:

@@ -187,7 +187,7 @@ def test_strands_follow_the_head(cycles, specs, asset):
             atol=1e-6,
         )  # fmt: skip
         tips = np.linalg.norm(rest[:, -1] - rest[:, 0], axis=1)
-        assert np.median(tips) < 0.025 and tips.max() < 0.04
+        assert np.median(tips) < 0.035 and tips.max() < 0.05
     spec = next(s for s in specs if s.identity.has_hair)
     cycles.render(spec)
     geo = build_geometry(asset, spec)
@@ -316,11 +316,17 @@ def test_cloth_and_detail_attributes(cycles, asset):
     from synth.render.cycles_head import cover_weights, detail_uv, uv_islands
     from synth.render.cycles_materials import HEAD_SLOTS
 
-    mesh = cycles._scene.head.data
+    body, shell = (obj.data for obj in cycles._scene.head)
+    mesh = body
     slot = np.zeros(len(mesh.polygons), np.int32)
     mesh.polygons.foreach_get("material_index", slot)
     cloth = slot == HEAD_SLOTS.index("cloth")
-    np.testing.assert_array_equal(cloth, asset.face_region == 14)
+    in_body = asset.face_part != 7
+    np.testing.assert_array_equal(cloth, asset.face_region[in_body] == 14)
+    # The hair shell is its own object (subsurface walks stay in the skin's object).
+    shell_slot = np.zeros(len(shell.polygons), np.int32)
+    shell.polygons.foreach_get("material_index", shell_slot)
+    assert len(shell_slot) == (~in_body).sum() and (shell_slot == HEAD_SLOTS.index("hair")).all()
     assert mesh.materials[HEAD_SLOTS.index("cloth")].name == "fd_cloth"
     near = cover_weights(asset)[:, 1]
     assert (near[asset.faces[asset.face_part == 4]] == 1.0).all()

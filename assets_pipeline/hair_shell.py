@@ -1,0 +1,265 @@
+"""Hair shell: labelled hair volume over the MakeHuman scalp (numpy, build time).
+
+MakeHuman's head is bald. A painted scalp gives every subject the same swim-cap silhouette
+and a hard hairline, and RGB-only strands that stand off the skin would disagree with the
+depth. So the asset carries the hair volume as geometry that both renderers draw, and
+the labels (depth, mask class "hair") describe it exactly:
+
+- the **shell** is a copy of the head skin around the scalp: the scalp faces plus a margin
+  of ``MARGIN_M`` below the asset's hairline (forehead, temples, around the ears, nape).
+  Every shell vertex copies its skin vertex's rows in every basis (phenotypes, local
+  changes, face units, chain weights), so for any identity, expression and pose it sits
+  exactly where its skin vertex is, offset along the template's outward normal;
+- at the template the shell lies ``INSET_M`` *inside* the skin, where it is hidden;
+- ``HAIR_SHAPES`` are three linear bases, thicknesses along that normal (``hair_shapes``,
+  shaped like the other bases). Coefficients come from ``IdentitySpec.hair_shape``:
+  ``volume`` (0..~1.3: the hair's thickness, thickest on top), ``hairline`` (-1..1:
+  lower or higher front hairline) and ``temples`` (0..1: receding temples, an "M").
+  The hair shows where the summed thickness exceeds the inset: its hairline is the curve
+  where the shell comes out of the skin, so it moves with the coefficients; an identity
+  without hair has all coefficients 0 and no visible shell.
+
+The shell's outer boundary always stays inside the skin (every basis is zero there), so
+no open edge is ever visible. Coordinates: head frame (metres, y down, z back).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from assets_pipeline.head_asset import HeadAsset
+from assets_pipeline.neckline import VERTEX_ARRAYS
+from synth.spec import MASK_CLASS_IDS as C
+
+HAIR_SHAPES: tuple[str, ...] = ("volume", "hairline", "temples")
+PART_HAIR = 7  # face_part code of the shell
+INSET_M = 0.0015  # the shell's depth under the skin at the template (no hair)
+MARGIN_M = 0.03  # shell extent below the scalp label's edge (room for a lower hairline)
+TOP_M, SIDE_M = 0.013, 0.009  # volume thickness on the crown and on the sides/back
+HAIRLINE_M = 0.007  # the hairline basis's peak thickness at the front
+TEMPLE_M = 0.014  # the temples basis's peak depth (negative thickness)
+TEMPLE_X_M = 0.048  # |x| of the temple recession's centre
+RIM_FADE_M = 0.012  # the bases fade to zero over this distance from the shell's rim
+SUBDIVISIONS = 1  # Loop steps on the shell (a smooth hairline and silhouette)
+
+
+def vertex_normals(verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (V,3) float64, oriented outwards (away from the
+    centroid of ``faces``)."""
+    v = verts.astype(np.float64)
+    a, b, c = (v[faces[:, k]] for k in range(3))
+    n = np.cross(b - a, c - a)
+    out = np.sum(n * ((a + b + c) / 3 - v[np.unique(faces)].mean(0)), axis=1)
+    n = n if np.median(out) > 0 else -n
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], n)
+    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+
+
+def signed_scalp_distance(ref: np.ndarray, faces: np.ndarray, scalp: np.ndarray, body):
+    """(V,) metres from each vertex to the asset's hairline: + inside the scalp label,
+    - outside it (Euclidean distance to the nearest vertex on the other side; ``body``
+    selects the faces that count as outside: every skin and clothing face)."""
+    from scipy.spatial import cKDTree
+
+    in_v = np.zeros(len(ref), bool)
+    in_v[np.unique(faces[scalp])] = True
+    out_v = np.zeros(len(ref), bool)
+    out_v[np.unique(faces[body & ~scalp])] = True
+    in_v &= ~out_v  # vertices on the label's edge are at distance 0 from outside
+    d_out, _ = cKDTree(ref[out_v]).query(ref)
+    d_in, _ = cKDTree(ref[in_v]).query(ref)
+    return np.where(in_v, d_out, -d_in)
+
+
+def loop_subdivide(faces: np.ndarray, n_vertices: int):
+    """One step of Loop subdivision as a linear operator: returns (S, new_faces) where S is
+    a sparse (N', n_vertices) matrix mapping vertex rows (positions, or any per-vertex
+    basis) to the subdivided mesh's rows, and new_faces (4F,3) index those rows. Boundary
+    edges use the cubic B-spline boundary rules, so the open rim stays a curve."""
+    import scipy.sparse as sp
+
+    f = np.asarray(faces, np.int64)
+    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    edges, inverse, count = np.unique(e, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    n_e = len(edges)
+    boundary = count == 1
+    rows, cols, vals = [], [], []
+
+    def add(r, c, v):
+        rows.append(np.asarray(r)), cols.append(np.asarray(c)), vals.append(np.asarray(v, float))
+
+    # Edge points: 3/8 (ends) + 1/8 (opposite vertices) inside, midpoints on the boundary.
+    opposite = np.concatenate([f[:, 2], f[:, 0], f[:, 1]])
+    n_f = len(f)
+    for k in range(2):
+        add(n_vertices + np.arange(n_e), edges[:, k], np.where(boundary, 0.5, 0.375))
+    inside = ~boundary[inverse]
+    add(n_vertices + inverse[inside], opposite[inside], np.full(inside.sum(), 0.125))
+    # Vertex points: Loop's beta for interior vertices, 3/4 + 1/8 + 1/8 on the boundary.
+    rim_edges = np.bincount(edges[boundary].ravel(), minlength=n_vertices)
+    on_rim = rim_edges == 2
+    pinned = rim_edges > 2  # where two rim loops touch: kept in place
+    valence = np.bincount(edges.ravel(), minlength=n_vertices).astype(float)
+    beta = np.where(valence > 3, 3.0 / (8.0 * np.maximum(valence, 1)), 3.0 / 16.0)
+    used = np.zeros(n_vertices, bool)
+    used[f.ravel()] = True
+    interior = used & ~on_rim & ~pinned
+    add(np.flatnonzero(interior), np.flatnonzero(interior), 1 - valence[interior] * beta[interior])
+    fixed = ~used | pinned
+    add(np.flatnonzero(fixed), np.flatnonzero(fixed), np.ones(fixed.sum()))
+    add(np.flatnonzero(on_rim), np.flatnonzero(on_rim), np.full(on_rim.sum(), 0.75))
+    inner = ~boundary
+    for a, b in ((0, 1), (1, 0)):
+        ia = edges[inner, a]
+        keep = interior[ia]
+        add(ia[keep], edges[inner, b][keep], beta[ia[keep]])
+        ra = edges[boundary, a]
+        keep = on_rim[ra]
+        add(ra[keep], edges[boundary, b][keep], np.full(keep.sum(), 0.125))
+    S = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_vertices + n_e, n_vertices),
+    )
+    m = n_vertices + inverse.reshape(3, n_f).T  # edge points of edges (01, 12, 20)
+    new_faces = np.concatenate([
+        np.stack([f[:, 0], m[:, 0], m[:, 2]], 1),
+        np.stack([f[:, 1], m[:, 1], m[:, 0]], 1),
+        np.stack([f[:, 2], m[:, 2], m[:, 1]], 1),
+        np.stack([m[:, 0], m[:, 1], m[:, 2]], 1),
+    ])  # fmt: skip
+    return S, new_faces
+
+
+def _rim(faces: np.ndarray) -> np.ndarray:
+    """Vertices on the boundary edges of a triangle mesh."""
+    e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    edges, count = np.unique(e, axis=0, return_counts=True)
+    return np.unique(edges[count == 1])
+
+
+def _subdivided_uv(uv: np.ndarray, levels: int) -> np.ndarray:
+    """Per-corner UVs (F,3,2) of the faces ``loop_subdivide`` makes, by linear
+    interpolation (the corner order of its four children per face)."""
+    for _ in range(levels):
+        a, b, c = uv[:, 0], uv[:, 1], uv[:, 2]
+        ab, bc, ca = (a + b) / 2, (b + c) / 2, (c + a) / 2
+        uv = np.concatenate([
+            np.stack([a, ab, ca], 1), np.stack([b, bc, ab], 1),
+            np.stack([c, ca, bc], 1), np.stack([ab, bc, ca], 1),
+        ])  # fmt: skip
+    return uv
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def hair_bases(ref: np.ndarray, normals: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """(3,V) thickness (m) per unit coefficient of HAIR_SHAPES at vertices ``ref`` with
+    outward ``normals`` and signed hairline distance ``d``; zero at d <= -MARGIN_M + 5 mm."""
+    up = np.clip(-normals[:, 1], 0.0, 1.0)  # 1 where the surface faces up (crown)
+    front = np.clip(-normals[:, 2], 0.0, 1.0)  # 1 where it faces forwards (forehead)
+    side = np.clip(np.abs(normals[:, 0]) * 1.4 - 0.2, 0.0, 1.0) * (1 - front)
+    back = np.clip(normals[:, 2], 0.0, 1.0)
+    start = 0.006 + 0.018 * side + 0.008 * back  # hair reaches lower over the ears, nape
+    volume = (SIDE_M + (TOP_M - SIDE_M) * up) * _smoothstep((d + start) / 0.036)
+    hairline = HAIRLINE_M * front * np.clip(1 - np.abs(d + 0.008) / 0.017, 0.0, 1.0)
+    temple = np.exp(-0.5 * ((np.abs(ref[:, 0]) - TEMPLE_X_M) / 0.018) ** 2)
+    temples = -TEMPLE_M * temple * front * np.clip(1 - d / 0.05, 0.0, 1.0) * (d > -0.02)
+    return np.stack([volume, hairline, temples])
+
+
+def add_hair_shell(asset: HeadAsset, ref: np.ndarray) -> tuple[HeadAsset, np.ndarray]:
+    """Append the shell (see the module docstring) to ``asset``; ``ref`` (V,3) is the mean
+    identity in the head frame. Vertices are re-sorted top down (as HeadAsset evaluation
+    expects), faces keep their ids (the shell's are appended). Returns the new asset and
+    its reference vertices. Vertex ids change: place landmarks and iris after this."""
+    faces = asset.faces.astype(np.int64)
+    region = asset.face_region
+    skin = (asset.face_part == 0) & (region == C["skin"])
+    scalp = asset.face_scalp.astype(bool) & skin
+    d = signed_scalp_distance(ref, faces, scalp, np.isin(asset.face_part, [0, 4]))
+    # Head skin and neck round the scalp (not the ears: the hair fades out before them).
+    sel = (skin | ((asset.face_part == 0) & (region == C["neck"]))) & np.all(
+        d[faces] > -MARGIN_M, axis=1
+    )
+    src, local = np.unique(faces[sel], return_inverse=True)
+    shell_local = local.reshape(-1, 3)
+    # Loop-subdivide the shell (a linear operator on vertex rows, so every basis follows).
+    S = None
+    for _ in range(SUBDIVISIONS):
+        step, shell_local = loop_subdivide(shell_local, len(src) if S is None else S.shape[0])
+        S = step if S is None else step @ S
+    S = S if S is not None else np.eye(len(src))
+
+    def rows(x: np.ndarray) -> np.ndarray:
+        """The shell's rows of a per-vertex array (vertex axis second-to-last)."""
+        xs = np.moveaxis(np.take(x, src, axis=x.ndim - 2).astype(np.float64), -2, 0)
+        out = (S @ xs.reshape(len(src), -1)).reshape(S.shape[0], *xs.shape[1:])
+        return np.moveaxis(out, 0, -2).astype(x.dtype)
+
+    normals = rows(vertex_normals(ref, faces[skin]))
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    shell_ref = rows(ref.astype(np.float64))
+    from scipy.spatial import cKDTree
+
+    # Every basis fades to zero towards the shell's open rim (next to the ears, brows,
+    # neck), so the rim always stays under the skin, whatever the coefficients.
+    rim_dist, _ = cKDTree(shell_ref[_rim(shell_local)]).query(shell_ref)
+    bases = hair_bases(shell_ref, normals, rows(d[:, None])[:, 0])
+    bases *= _smoothstep(rim_dist / RIM_FADE_M)[None]
+    n_old, n_shell_v = len(ref), S.shape[0]
+    shell_faces = n_old + shell_local
+
+    kw = {}
+    for name in VERTEX_ARRAYS:
+        x = getattr(asset, name)
+        kw[name] = np.concatenate([x, rows(x)], axis=x.ndim - 2)
+    kw["template"][n_old:] -= (INSET_M * normals).astype(np.float32)
+    new_ref = np.concatenate([ref, shell_ref - INSET_M * normals]).astype(ref.dtype)
+    hair = np.zeros((len(HAIR_SHAPES), n_old + n_shell_v, 3), np.float32)
+    hair[:, n_old:] = (bases[:, :, None] * normals[None]).astype(np.float32)
+    kw["hair_shapes"] = hair
+
+    order = np.argsort(new_ref[:, 1], kind="stable")  # top down again
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    for name, x in kw.items():
+        kw[name] = np.take(x, order, axis=x.ndim - 2)
+    n_shell = len(shell_faces)
+    all_faces = np.concatenate([faces, shell_faces])
+    return dataclasses.replace(
+        asset,
+        **kw,
+        hair_names=HAIR_SHAPES,
+        faces=rank[all_faces].astype(np.int32),
+        face_region=np.concatenate([asset.face_region, np.full(n_shell, C["hair"], np.uint8)]),
+        face_part=np.concatenate([asset.face_part, np.full(n_shell, PART_HAIR, np.uint8)]),
+        face_scalp=np.concatenate([asset.face_scalp, np.zeros(n_shell, bool)]),
+        uv=np.concatenate([asset.uv, _subdivided_uv(asset.uv[sel], SUBDIVISIONS)]),
+    ), new_ref[order]
+
+
+def shell_thickness(asset: HeadAsset, hair_shape: dict[str, float]) -> np.ndarray:
+    """(V,) float32: how far each hair-shell vertex stands out of the skin (m; negative
+    under it) for the coefficients ``hair_shape``; 0 on every other vertex. Every basis
+    row of a shell vertex is parallel to its offset direction, so this is exact at the
+    template's normals (the renderers use it to feather the hairline)."""
+    out = np.zeros(asset.n_vertices, np.float32)
+    if not asset.has_hair_shell:
+        return out
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    rows = asset.hair_shapes[:, shell].astype(np.float64)  # (H,S,3)
+    norms = np.linalg.norm(rows, axis=2)
+    lead = rows[np.argmax(norms, axis=0), np.arange(len(shell))]
+    u = lead / np.maximum(np.linalg.norm(lead, axis=1, keepdims=True), 1e-12)
+    signed = np.einsum("hsd,sd->hs", rows, u)
+    c = np.array([hair_shape.get(n, 0.0) for n in asset.hair_names])
+    out[shell] = c @ signed - INSET_M
+    return out

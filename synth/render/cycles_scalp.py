@@ -1,0 +1,142 @@
+"""Scalp hair strands on the asset's hair shell, for the Cycles renderer (numpy).
+
+The hair shell (assets_pipeline.hair_shell) is the labelled hair volume; these strands
+give it the look of hair: they are grown once per renderer and *lie on the shell*. Every
+control point is attached to the shell surface itself -- a shell triangle, barycentric
+coordinates and a height of 0.3-1.8 mm along that triangle's normal -- so for any
+identity (a thicker or thinner shell, another hairline), expression and pose the strands
+follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth.
+
+Strands flow away from a crown on the back of the head (the natural whorl), drift down
+on the sides, and are shown per sample only where the shell stands out of the skin
+(``shell_thickness`` at the root > ``ROOT_MIN_M``), so the hairline moves with the
+identity's hair shape. Coordinates: head frame (metres, y down, z back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assets_pipeline.hair_shell import PART_HAIR
+from assets_pipeline.head_asset import HeadAsset
+
+SHELL_STRANDS = 16000
+SHELL_POINTS = 6
+ROOT_MIN_M = 0.0004  # a strand shows when its root stands this far out of the skin
+
+
+@dataclass(frozen=True)
+class SurfaceStrands:
+    """Strands whose points sit on mesh triangles. tri (S,P) triangle ids; bary (S,P,3);
+    height (S,P) m along the triangle's outward normal (sign folded in); radius (S,P) m;
+    key (S,) in [0,1) drop order of sparser identities; width (S,) 0; lash (S,) 0."""
+
+    tri: np.ndarray
+    bary: np.ndarray
+    height: np.ndarray
+    radius: np.ndarray
+    key: np.ndarray
+    width: np.ndarray
+    lash: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tri)
+
+    @property
+    def n_points(self) -> int:
+        return int(self.tri.shape[1])
+
+    def roots(self, verts: np.ndarray, faces: np.ndarray) -> np.ndarray:
+        v = verts[faces[self.tri[:, 0]]].astype(np.float64)
+        return np.einsum("sk,skd->sd", self.bary[:, 0], v)
+
+    def positions(
+        self, verts: np.ndarray, faces: np.ndarray, visible: np.ndarray, scale: float = 1.0
+    ) -> np.ndarray:
+        """(S,P,3) float32 points on the sample's ``verts`` (``scale`` is accepted for the
+        StrandSet interface; strands on the shell keep their grown length)."""
+        v = verts[faces[self.tri]].astype(np.float64)  # (S,P,3,3)
+        p = np.einsum("spk,spkd->spd", self.bary, v)
+        n = np.cross(v[:, :, 1] - v[:, :, 0], v[:, :, 2] - v[:, :, 0])
+        n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-15)
+        pts = p + self.height[..., None] * n
+        pts[~visible] = pts[~visible, :1]
+        return pts.astype(np.float32)
+
+    def radii(self, visible: np.ndarray) -> np.ndarray:
+        return np.where(visible[:, None], self.radius, 0.0).astype(np.float32)
+
+
+def _samples(verts, faces, ids, n, rng):
+    """n area-weighted points on triangles ``ids``: (tri, bary, point)."""
+    a, b, c = (verts[faces[ids, k]] for k in range(3))
+    area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    pick = rng.choice(len(ids), n, p=area / area.sum())
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    bary = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)
+    point = np.einsum("sk,skd->sd", bary, verts[faces[ids[pick]]])
+    return ids[pick], bary, point
+
+
+def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
+    """Scalp strands on the hair shell (see the module docstring); a pure function of the
+    asset and ``seed``. Grown on the shell at volume 1 (the other coefficients 0)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    faces = asset.faces.astype(np.int64)
+    shell = np.flatnonzero(asset.face_part == PART_HAIR)
+    verts = asset.template.astype(np.float64) + asset.hair_shapes[0].astype(np.float64)
+    a, b, c = (verts[faces[shell, k]] for k in range(3))
+    fn = np.cross(b - a, c - a)
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-15)
+    out_dir = asset.hair_shapes[0][faces[shell]].sum(axis=1)  # the offset points outwards
+    sign = 1.0 if np.median(np.sum(fn * out_dir, axis=1)) > 0 else -1.0
+    f_normal = np.zeros((len(faces), 3))
+    f_normal[shell] = sign * fn
+
+    d_tri, d_bary, d_pt = _samples(verts, faces, shell, 250_000, rng)
+    tree = cKDTree(d_pt)
+    tri, bary, p = _samples(verts, faces, shell, SHELL_STRANDS, rng)
+    top = verts[np.unique(faces[shell])]
+    crown = np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
+    length = rng.uniform(0.018, 0.045, SHELL_STRANDS)
+    jitter = 0.35 * rng.standard_normal((SHELL_STRANDS, 3))
+    tris, barys = [tri], [bary]
+    step = length / (SHELL_POINTS - 1)
+    for _ in range(SHELL_POINTS - 1):
+        n = f_normal[tri]
+        d = p - crown
+        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+        side = np.clip(np.abs(n[:, 0]), 0.0, 1.0)[:, None]
+        d = d + side * np.array([0.0, 0.8, 0.0]) + jitter  # sides drift down
+        t = d - np.sum(d * n, axis=1, keepdims=True) * n
+        t /= np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+        _, j = tree.query(p + step[:, None] * t)
+        tri, bary, p = d_tri[j], d_bary[j], d_pt[j]
+        tris.append(tri)
+        barys.append(bary)
+    s = np.linspace(0.0, 1.0, SHELL_POINTS)[None, :]
+    lift = rng.uniform(0.0008, 0.0018, (SHELL_STRANDS, 1))
+    rise = np.sin(np.pi * np.clip(s * 1.6, 0.0, 1.0)) ** 0.5 * (1 - 0.5 * s)
+    height = sign * (0.0003 + lift * rise)
+    radius = np.linspace(1.0, 0.5, SHELL_POINTS)[None] * rng.uniform(6e-5, 9e-5, (SHELL_STRANDS, 1))
+    return SurfaceStrands(
+        tri=np.stack(tris, axis=1),
+        bary=np.stack(barys, axis=1),
+        height=height,  # along the triangles' winding normal: ``sign`` folded in
+        radius=radius.astype(np.float32),
+        key=rng.random(SHELL_STRANDS),
+        width=np.zeros(SHELL_STRANDS),
+        lash=np.zeros(SHELL_STRANDS, np.float32),
+    )
+
+
+def rooted_out(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
+    """(S,) bool: strands whose root stands at least ROOT_MIN_M out of the skin, for the
+    per-vertex ``thickness`` (assets_pipeline.hair_shell.shell_thickness)."""
+    t = np.einsum("sk,sk->s", strands.bary[:, 0], thickness[faces[strands.tri[:, 0]]])
+    return t > ROOT_MIN_M

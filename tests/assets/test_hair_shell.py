@@ -1,0 +1,140 @@
+"""The hair shell: Loop subdivision, labelled hair geometry, its bases and the strands
+that lie on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+
+from assets_pipeline.hair_shell import (
+    HAIR_SHAPES,
+    INSET_M,
+    PART_HAIR,
+    loop_subdivide,
+    shell_thickness,
+)
+from assets_pipeline.head_asset import AssetError
+from synth.spec import MASK_CLASS_IDS as C
+
+FULL = {"volume": 1.3, "hairline": 1.0, "temples": 0.0}  # the most hair sampling gives
+
+
+def test_loop_subdivision_is_affine_and_keeps_planes():
+    grid = trimesh.creation.box().subdivide()  # closed
+    S, faces = loop_subdivide(grid.faces, len(grid.vertices))
+    assert len(faces) == 4 * len(grid.faces)
+    np.testing.assert_allclose(np.asarray(S.sum(axis=1)).ravel(), 1.0)
+    # An open, flat patch (boundary rules; a vertex where two rims touch) stays flat.
+    flat = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [2, 1, 0], [2, 2, 0]], float)
+    tris = np.array([[0, 1, 2], [1, 3, 2], [3, 4, 5]])
+    S, faces = loop_subdivide(tris, len(flat))
+    np.testing.assert_allclose(np.asarray(S.sum(axis=1)).ravel(), 1.0)
+    np.testing.assert_allclose((S @ flat)[:, 2], 0.0)
+    assert faces.max() < S.shape[0]
+
+
+def test_shell_is_labelled_hair(asset):
+    shell = asset.face_part == PART_HAIR
+    assert asset.hair_names == HAIR_SHAPES
+    assert shell.sum() > 1000
+    assert (asset.face_region[shell] == C["hair"]).all()
+    assert not asset.face_scalp[shell].any()
+    # The shell is part of the head's prefix (vertices stay ordered top down).
+    assert asset._extents["hair"].max() < 0.8 * asset.n_vertices
+
+
+def test_hair_offsets_are_linear_and_checked(asset):
+    a, _ = asset.identity_offsets({}, {}, {"volume": 0.5})
+    b, _ = asset.identity_offsets({}, {}, {"volume": 1.0})
+    z, _ = asset.identity_offsets({}, {}, {})
+    np.testing.assert_allclose(b - a, a - z, atol=1e-6)
+    assert np.abs(b - z).max() > 0.008  # the crown stands ~1 cm out
+    with pytest.raises(AssetError, match="unknown hair shape"):
+        asset.identity_offsets({}, {}, {"mohawk": 1.0})
+
+
+def _rim_vertices(asset) -> np.ndarray:
+    f = asset.faces[asset.face_part == PART_HAIR]
+    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
+    edges, count = np.unique(e, axis=0, return_counts=True)
+    return np.unique(edges[count == 1])
+
+
+@pytest.mark.parametrize("shape", [{}, FULL, {"volume": 0.45, "hairline": -1.0, "temples": 1.0}])
+def test_shell_rim_stays_under_the_skin(asset, shape):
+    t = shell_thickness(asset, shape)
+    rim = _rim_vertices(asset)
+    assert len(rim) > 50
+    assert t[rim].max() < -0.5 * INSET_M
+    if not shape:  # no hair: the whole shell is hidden under the skin
+        shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+        np.testing.assert_allclose(t[shell], -INSET_M, atol=1e-7)
+
+
+def test_shell_thickness_matches_the_geometry(asset):
+    """shell_thickness (what the renderers feather with) is the shell vertices' distance
+    from their own position without hair, minus the inset."""
+    v0, _ = asset.identity_offsets({}, {}, {})
+    v1, _ = asset.identity_offsets({}, {}, FULL)
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    t = shell_thickness(asset, FULL)
+    moved = np.linalg.norm(v1[shell] - v0[shell], axis=1)
+    np.testing.assert_allclose(np.abs(t[shell] + INSET_M), moved, atol=1e-6)
+
+
+def _render(asset, small_config, hair: bool):
+    from synth.render import get_renderer
+    from synth.sampling import sample_spec
+
+    spec = sample_spec(small_config, 0, 0, local_names=asset.local_names)
+    ident = spec.identity.model_copy(
+        update={"has_hair": hair, "hair_shape": FULL if hair else dict.fromkeys(HAIR_SHAPES, 0)}
+    )
+    pose = spec.head_pose.model_copy(update={"yaw_deg": 0.0, "pitch_deg": 0.0, "roll_deg": 0.0})
+    spec = spec.model_copy(update={"identity": ident, "head_pose": pose})
+    with get_renderer("fast")(asset) as r:
+        return r.render(spec)
+
+
+def test_hair_is_in_depth_and_mask_only_with_hair(asset, small_config):
+    bald = _render(asset, small_config, hair=False)
+    hairy = _render(asset, small_config, hair=True)
+    assert not (bald.mask == C["hair"]).any()
+    hair = hairy.mask == C["hair"]
+    assert hair.sum() > 30
+    # Where the hair is, the labelled surface is nearer the camera than the bald scalp,
+    # and the hair widens the head's silhouette.
+    both = hair & (bald.depth > 0)
+    assert (hairy.depth[both] < bald.depth[both]).mean() > 0.95
+    fg = lambda r: (r.mask != C["background"]) & (r.mask != C["scene"])  # noqa: E731
+    assert fg(hairy).sum() > fg(bald).sum()
+
+
+def test_sampled_hair_shape(small_config):
+    from synth.sampling import sample_identity
+
+    idents = [sample_identity(small_config, 3, i, local_names=[]) for i in range(40)]
+    for ident in idents:
+        assert set(ident.hair_shape) == set(HAIR_SHAPES)
+        if not ident.has_hair:
+            assert not any(ident.hair_shape.values())
+        else:
+            assert 0.45 <= ident.hair_shape["volume"] <= 1.3
+    assert idents[7] == sample_identity(small_config, 3, 7, local_names=[])
+
+
+def test_scalp_strands_lie_on_the_shell(asset):
+    from synth.render.cycles_scalp import grow_shell_strands, rooted_out
+
+    strands = grow_shell_strands(asset)
+    v, _ = asset.evaluate(phenotypes={"gender": 0.9}, hair_shape=FULL)
+    shown = np.ones(len(strands), bool)
+    pts = strands.positions(v, asset.faces, shown)
+    mesh = trimesh.Trimesh(v, asset.faces[asset.face_part == PART_HAIR], process=False)
+    sample = pts[:: max(1, len(strands) // 400)].reshape(-1, 3)
+    _, dist, _ = trimesh.proximity.closest_point(mesh, sample)
+    assert dist.max() < 0.0025  # the strands stay within ~2 mm of the labelled shell
+    bald = shell_thickness(asset, {})
+    assert not rooted_out(strands, asset.faces, bald).any()
+    assert rooted_out(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5

@@ -135,7 +135,7 @@ def loop_subdivide(faces: np.ndarray, n_vertices: int):
     return S, new_faces
 
 
-def _rim(faces: np.ndarray) -> np.ndarray:
+def rim_vertices(faces: np.ndarray) -> np.ndarray:
     """Vertices on the boundary edges of a triangle mesh."""
     e = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
     edges, count = np.unique(e, axis=0, return_counts=True)
@@ -211,7 +211,7 @@ def add_hair_shell(asset: HeadAsset, ref: np.ndarray) -> tuple[HeadAsset, np.nda
 
     # Every basis fades to zero towards the shell's open rim (next to the ears, brows,
     # neck), so the rim always stays under the skin, whatever the coefficients.
-    rim_dist, _ = cKDTree(shell_ref[_rim(shell_local)]).query(shell_ref)
+    rim_dist, _ = cKDTree(shell_ref[rim_vertices(shell_local)]).query(shell_ref)
     bases = hair_bases(shell_ref, normals, rows(d[:, None])[:, 0])
     bases *= _smoothstep(rim_dist / RIM_FADE_M)[None]
     n_old, n_shell_v = len(ref), S.shape[0]

@@ -40,8 +40,22 @@ SCALP_STRANDS = 10000
 POINTS = 4  # control points per strand (Catmull-Rom in Blender)
 
 
+class _Strands:
+    """What HairCurves needs of a strand set besides ``positions``: its size, per-point
+    radii (zero for hidden strands) and the ``radius`` (S,P) and ``tri`` (S,...) fields."""
+
+    tri: np.ndarray
+    radius: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tri)
+
+    def radii(self, visible: np.ndarray) -> np.ndarray:
+        return np.where(visible[:, None], self.radius, 0.0).astype(np.float32)
+
+
 @dataclass(frozen=True)
-class StrandSet:
+class StrandSet(_Strands):
     """Strands rooted on head triangles. tri (S,) root triangle; bary (S,3); local
     (S,P,3) points in the root triangle's frame (m); radius (S,P) m; key (S,) in [0,1),
     the order in which strands are dropped by a sparser identity; width (S,) the strand's
@@ -55,9 +69,6 @@ class StrandSet:
     key: np.ndarray
     width: np.ndarray
     lash: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.tri)
 
     @property
     def n_points(self) -> int:
@@ -77,9 +88,6 @@ class StrandSet:
         pts = root[:, None, :] + np.einsum("spk,skd->spd", self.local * scale, frame)
         pts[~visible] = root[~visible, None, :]
         return pts.astype(np.float32)
-
-    def radii(self, visible: np.ndarray) -> np.ndarray:
-        return np.where(visible[:, None], self.radius, 0.0).astype(np.float32)
 
     @staticmethod
     def concat(sets: list[StrandSet]) -> StrandSet:

@@ -21,6 +21,7 @@ import numpy as np
 
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import HeadAsset
+from synth.render.cycles_hair import _Strands
 
 SHELL_STRANDS = 16000
 SHELL_POINTS = 6
@@ -28,7 +29,7 @@ ROOT_MIN_M = 0.0004  # a strand shows when its root stands this far out of the s
 
 
 @dataclass(frozen=True)
-class SurfaceStrands:
+class SurfaceStrands(_Strands):
     """Strands whose points sit on mesh triangles. tri (S,P) triangle ids; bary (S,P,3);
     height (S,P) m along the triangle's outward normal (sign folded in); radius (S,P) m;
     key (S,) in [0,1) drop order of sparser identities; width (S,) 0; lash (S,) 0."""
@@ -40,9 +41,6 @@ class SurfaceStrands:
     key: np.ndarray
     width: np.ndarray
     lash: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.tri)
 
     @property
     def n_points(self) -> int:
@@ -64,9 +62,6 @@ class SurfaceStrands:
         pts = p + self.height[..., None] * n
         pts[~visible] = pts[~visible, :1]
         return pts.astype(np.float32)
-
-    def radii(self, visible: np.ndarray) -> np.ndarray:
-        return np.where(visible[:, None], self.radius, 0.0).astype(np.float32)
 
 
 def _samples(verts, faces, ids, n, rng):

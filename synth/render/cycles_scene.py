@@ -191,6 +191,8 @@ class CyclesScene:
 
         self.materials = build_materials(bpy)
         self.asset = asset
+        self._hair_key: tuple | None = None  # the hair_shape the shell attributes show
+        self._thickness = np.zeros(asset.n_vertices, np.float32)
         self.head = self._build_head(asset)
         strands = grow_strands(asset)
         self.hair = {
@@ -214,11 +216,12 @@ class CyclesScene:
 
     # ------------------------------------------------------------------ build
     def _build_head(self, asset: HeadAsset) -> list:
-        """The head as Blender objects sharing the asset's vertices: the body (skin, eyes,
-        mouth, clothing) and, when the asset has one, the hair shell. The shell is its
-        own object because Cycles' random-walk subsurface scattering only meets the
-        geometry of the object it starts in: the shell lies under the skin near the
-        hairline (or everywhere, without hair) and would darken the skin there."""
+        """The head as Blender objects, each with its own vertices (``self._head_vids``):
+        the body (skin, eyes, mouth, clothing) and, when the asset has one, the hair
+        shell. The shell is its own object because Cycles' random-walk subsurface
+        scattering only meets the geometry of the object it starts in: the shell lies
+        under the skin near the hairline (or everywhere, without hair) and would darken
+        the skin there."""
         bpy = self.bpy
         slots = material_slots(asset)
         uv_all = detail_uv(asset)
@@ -230,11 +233,13 @@ class CyclesScene:
         }
         shell = slots == HEAD_SLOTS.index("hair")
         objects = []
+        self._head_vids = []
         for name, sel in (("fd_head", ~shell), ("fd_hair_shell", shell)):
             if not sel.any():
                 continue
+            vids, local = np.unique(asset.faces[sel], return_inverse=True)
             mesh = bpy.data.meshes.new(name)
-            _mesh_from_arrays(mesh, asset.template * CV_TO_BLENDER, asset.faces[sel])
+            _mesh_from_arrays(mesh, asset.template[vids] * CV_TO_BLENDER, local.reshape(-1, 3))
             for slot in HEAD_SLOTS:
                 mesh.materials.append(self.materials[slot])
             mesh.polygons.foreach_set("use_smooth", np.ones(int(sel.sum()), bool))
@@ -243,16 +248,18 @@ class CyclesScene:
             uv.data.foreach_set("uv", uv_all[sel].ravel())
             for attr, (kind, field, values) in attrs.items():
                 layer = mesh.attributes.new(attr, kind, "POINT")
-                layer.data.foreach_set(field, np.ascontiguousarray(values, np.float32).ravel())
-            mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
+                layer.data.foreach_set(
+                    field, np.ascontiguousarray(values[vids], np.float32).ravel()
+                )
+            if name == "fd_hair_shell":
+                mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
             obj = bpy.data.objects.new(name, mesh)
             # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
             obj.cycles.shadow_terminator_geometry_offset = 0.1
             obj.cycles.shadow_terminator_offset = 0.05
             self.scene.collection.objects.link(obj)
             objects.append(obj)
-        self._hair_key: tuple | None = None
-        self._thickness = np.zeros(asset.n_vertices, np.float32)
+            self._head_vids.append(vids)
         return objects
 
     def _build_world(self) -> None:
@@ -298,17 +305,17 @@ class CyclesScene:
         camera, lights, materials and background."""
         self._update_camera(spec, geo)
         nv = geo.n_head_vertices
-        co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32).ravel()
+        co = np.ascontiguousarray(geo.vertices[:nv] * CV_TO_BLENDER, np.float32)
         key = tuple(sorted(spec.identity.hair_shape.items()))
         new_hair = key != self._hair_key
         if new_hair:
             self._hair_key = key
             self._thickness = shell_thickness(self.asset, spec.identity.hair_shape)
-        for obj in self.head:
+        for obj, vids in zip(self.head, self._head_vids, strict=True):
             mesh = obj.data
-            mesh.vertices.foreach_set("co", co)
-            if new_hair:
-                mesh.attributes["hair_t"].data.foreach_set("value", self._thickness)
+            mesh.vertices.foreach_set("co", co[vids].ravel())
+            if new_hair and "hair_t" in mesh.attributes:
+                mesh.attributes["hair_t"].data.foreach_set("value", self._thickness[vids])
             mesh.update()
         self._update_hair(geo.vertices[:nv], spec)
         self._update_background(geo)

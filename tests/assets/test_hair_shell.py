@@ -12,6 +12,7 @@ from assets_pipeline.hair_shell import (
     INSET_M,
     PART_HAIR,
     loop_subdivide,
+    rim_vertices,
     shell_thickness,
 )
 from assets_pipeline.head_asset import AssetError
@@ -54,17 +55,10 @@ def test_hair_offsets_are_linear_and_checked(asset):
         asset.identity_offsets({}, {}, {"mohawk": 1.0})
 
 
-def _rim_vertices(asset) -> np.ndarray:
-    f = asset.faces[asset.face_part == PART_HAIR]
-    e = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    edges, count = np.unique(e, axis=0, return_counts=True)
-    return np.unique(edges[count == 1])
-
-
 @pytest.mark.parametrize("shape", [{}, FULL, {"volume": 0.45, "hairline": -1.0, "temples": 1.0}])
 def test_shell_rim_stays_under_the_skin(asset, shape):
     t = shell_thickness(asset, shape)
-    rim = _rim_vertices(asset)
+    rim = rim_vertices(asset.faces[asset.face_part == PART_HAIR])
     assert len(rim) > 50
     assert t[rim].max() < -0.5 * INSET_M
     if not shape:  # no hair: the whole shell is hidden under the skin

@@ -289,6 +289,7 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
         "yaw_deg": np.array([s.head_pose.yaw_deg for s in scenes]),
         "pitch_deg": np.array([s.head_pose.pitch_deg for s in scenes]),
         "roll_deg": np.array([s.head_pose.roll_deg for s in scenes]),
+        "body_yaw_deg": np.array([s.body_yaw_deg for s in scenes]),
         "distance_m": np.array([s.camera.distance_m for s in scenes]),
         "sensor_mm": np.array([s.camera.sensor_mm for s in scenes]),
         "focal_mm": np.array([s.camera.focal_mm for s in scenes]),
@@ -346,6 +347,7 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
         "expressions": _by_split(v["expression"], split, ds.config.expression.names),
         "intensity_non_neutral": describe(non_neutral),
         "head_pose": {k: describe(v[k]) for k in ("yaw_deg", "pitch_deg", "roll_deg")},
+        "body_yaw_deg": describe(v["body_yaw_deg"]),
         "camera": {k: describe(v[k]) for k in ("distance_m", "sensor_mm", "focal_mm", "hfov_deg")},
         "resolutions": dict(res),
         "lights": {

@@ -74,6 +74,24 @@ class HeadPoseConfig(_Model):
     roll_deg: Range = Range(lo=-15.0, hi=15.0)
 
 
+class BodyConfig(_Model):
+    """Torso (shoulders and chest) turn about the vertical axis; the head pose stays
+    relative to the camera, so the neck carries the difference."""
+
+    yaw_deg: Range = Field(
+        Range(lo=-30.0, hi=30.0),
+        description="torso yaw range, degrees, same sign as head yaw; [0, 0] = square torso",
+    )
+    max_neck_yaw_deg: float = Field(
+        50.0,
+        gt=0,
+        description="the head's yaw relative to the torso stays within +-this: the torso yaw "
+        "is uniform in [max(lo, head_yaw - max), min(hi, head_yaw + max)]; if that is empty "
+        "(the head range reaches further than body range + max), the body-range bound "
+        "nearest the head yaw is used and the neck turns more than max",
+    )
+
+
 class ExpressionConfig(_Model):
     names: list[str] = list(EXPRESSIONS)
     intensity: Range = Range(lo=0.6, hi=1.0)
@@ -150,6 +168,7 @@ class GenerateConfig(_Model):
     height: int = Field(480, ge=16, le=8192)
     camera: CameraConfig = CameraConfig()
     head_pose: HeadPoseConfig = HeadPoseConfig()
+    body: BodyConfig = BodyConfig()
     expression: ExpressionConfig = ExpressionConfig()
     identity: IdentityConfig = IdentityConfig()
     light: LightConfig = LightConfig()

@@ -2,7 +2,9 @@
 
 Per-sample randomness comes from ``numpy.random.SeedSequence(seed, spawn_key=(0, index))``
 and per-identity randomness from ``spawn_key=(1, identity_id)`` (hair shape:
-``(3, identity_id)``); the identity split from ``spawn_key=(2,)``. Nothing reads global
+``(3, identity_id)``); the identity split from ``spawn_key=(2,)``; the torso yaw from
+``spawn_key=(4, index)`` (its own stream, so adding it left every other value of every
+sample unchanged, and ``body.yaw_deg: [0, 0]`` gives today's square torso). Nothing reads global
 state, so sample i is reproducible alone, on any machine.
 Sub-samplers take their generator explicitly.
 
@@ -231,6 +233,19 @@ def sample_background(config: GenerateConfig, rng: np.random.Generator) -> Backg
     )
 
 
+def sample_body_yaw(config: GenerateConfig, seed: int, index: int, head_yaw_deg: float) -> float:
+    """Torso yaw (degrees) of sample ``index``, uniform over the body range intersected with
+    ``head_yaw ± body.max_neck_yaw_deg`` (the neck's limit); where they do not meet, the
+    body-range bound nearest the head yaw. Its own stream, ``spawn_key=(4, index)``."""
+    c = config.body
+    lo = max(c.yaw_deg.lo, head_yaw_deg - c.max_neck_yaw_deg)
+    hi = min(c.yaw_deg.hi, head_yaw_deg + c.max_neck_yaw_deg)
+    if lo > hi:  # the head turns further than body range + neck limit
+        return float(c.yaw_deg.hi if head_yaw_deg > c.yaw_deg.hi else c.yaw_deg.lo)
+    u = float(_rng(seed, 4, index).uniform())
+    return float(min(hi, lo + u * (hi - lo))) if hi > lo else float(lo)
+
+
 def sample_spec(
     config: GenerateConfig, seed: int, index: int, *, local_names: Sequence[str]
 ) -> SceneSpec:
@@ -257,6 +272,7 @@ def sample_spec(
         identity=sample_identity(config, seed, identity_id, local_names),
         expression=expression,
         head_pose=pose,
+        body_yaw_deg=sample_body_yaw(config, seed, index, pose.yaw_deg),
         camera=camera,
         lights=lights,
         ambient=ambient,

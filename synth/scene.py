@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assets_pipeline.hair_shell import PART_HAIR
-from assets_pipeline.head_asset import HeadAsset, transform_points
+from assets_pipeline.head_asset import CHAIN_BONES, HeadAsset, transform_points
 from synth.spec import MASK_CLASS_IDS as C
 from synth.spec import SceneSpec
 
@@ -26,6 +26,42 @@ def head_rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarr
     Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
     Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
     return Rz @ Ry @ Rx
+
+
+def body_rotation(yaw_deg: float) -> np.ndarray:
+    """B = Ry(yaw): the torso's turn about the head frame's vertical (y) axis, the same
+    matrix (and sign) as the yaw factor of ``head_rotation``."""
+    y = np.deg2rad(yaw_deg)
+    return np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+
+
+def turn_body(
+    asset: HeadAsset, rest: np.ndarray, joints: np.ndarray, R: np.ndarray, body_yaw_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pose the head to ``R`` (3x3, head frame, relative to the camera) on a torso turned by
+    ``body_yaw_deg``: the neck chain takes ``R_rel = B^T R`` (``asset.posed``), then every
+    vertex and joint turns by ``B`` about the vertical line through the chain's root joint,
+    so the head's final rotation is exactly ``R``. Returns (V,3), (J,3) float32, head frame.
+    Body yaw 0 is exactly ``asset.posed(rest, joints, R)``. Elementwise float64 formulas
+    (no BLAS reductions) keep the result bit-identical across runs and workers."""
+    if body_yaw_deg == 0:
+        return asset.posed(rest, joints, R)
+    B = body_rotation(body_yaw_deg)
+    R_rel = np.einsum("ji,jk->ik", B, np.asarray(R, dtype=np.float64))
+    verts, posed_j = asset.posed(rest, joints, R_rel)
+    # The chain's root joint does not move in posed(); B leaves y alone, so turning about
+    # the root point is turning about the vertical line through it.
+    pivot = posed_j[asset.joint_names.index(CHAIN_BONES[0])].astype(np.float64)
+    c, s = B[0, 0], B[0, 2]
+
+    def turn(p: np.ndarray) -> np.ndarray:
+        q = p.astype(np.float64)
+        dx, dz = q[:, 0] - pivot[0], q[:, 2] - pivot[2]
+        x = c * dx + s * dz + pivot[0]
+        z = -s * dx + c * dz + pivot[2]
+        return np.stack([x, q[:, 1], z], axis=1).astype(np.float32)
+
+    return turn(verts), turn(posed_j)
 
 
 @dataclass
@@ -190,7 +226,9 @@ def build_geometry(
     ev, ej = asset.expression_offsets(spec.expression.face_units)
     hp = spec.head_pose
     R = head_rotation(hp.yaw_deg, hp.pitch_deg, hp.roll_deg)
-    verts_h, joints_h = asset.posed(asset.template + dv + ev, asset.joint_template + dj + ej, R)
+    verts_h, joints_h = turn_body(
+        asset, asset.template + dv + ev, asset.joint_template + dj + ej, R, spec.body_yaw_deg
+    )
     T = np.array(spec.camera.cam_from_world)
     verts = transform_points(verts_h, T[:3, :3], T[:3, 3])
     lms = transform_points(asset.landmarks(verts_h), T[:3, :3], T[:3, 3])

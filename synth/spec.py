@@ -157,6 +157,13 @@ class SceneSpec(_Frozen):
     identity: IdentitySpec
     expression: ExpressionSpec
     head_pose: HeadPoseSpec
+    body_yaw_deg: float = Field(
+        0.0,
+        description="torso rotation about the vertical axis, degrees, same sign convention as "
+        "head yaw (> 0 turns the chest towards image left); pivots about the vertical line "
+        "through the neck root. The head pose stays relative to the camera: the neck turns "
+        "by the difference. 0 (and records written before this field) = square torso",
+    )
     camera: CameraSpec
     lights: list[LightSpec]
     ambient: float

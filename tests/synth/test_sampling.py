@@ -68,6 +68,8 @@ def test_identities_are_reused_and_splits_disjoint():
         ({"unknown_key": 1}, "unknown_key"),
         ({"expression.mix_probability": 2}, "mix_probability"),
         ({"background.image_dir": "/nonexistent/dir"}, "image_dir"),
+        ({"body.max_neck_yaw_deg": 0}, "body.max_neck_yaw_deg"),
+        ({"body.yaw_deg": [30, -30]}, "body.yaw_deg"),
     ],
 )
 def test_bad_values_name_the_field(override, fragment):
@@ -94,3 +96,43 @@ def test_shipped_default_yaml_equals_defaults():
 
     path = Path(synth.__file__).parent / "configs" / "default.yaml"
     assert load_config(path) == load_config()
+
+
+def test_body_yaw_keeps_the_neck_within_its_limit():
+    c = load_config()
+    seen = []
+    for i in range(300):
+        s = sample_spec(c, 3, i, local_names=NAMES)
+        assert -30 <= s.body_yaw_deg <= 30
+        assert abs(s.head_pose.yaw_deg - s.body_yaw_deg) <= 50 + 1e-9
+        seen.append(s.body_yaw_deg)
+    assert min(seen) < -20 and max(seen) > 20  # the torso really turns, both ways
+    # A tight neck: where head range > body range + limit the body stops at its bound.
+    c = load_config(None, {"body.max_neck_yaw_deg": 5, "body.yaw_deg": [-10, 10]})
+    for i in range(100):
+        s = sample_spec(c, 3, i, local_names=NAMES)
+        yaw, body = s.head_pose.yaw_deg, s.body_yaw_deg
+        assert -10 <= body <= 10
+        if abs(yaw) <= 15:
+            assert abs(yaw - body) <= 5 + 1e-9
+        else:
+            assert body == (10.0 if yaw > 0 else -10.0)
+
+
+def test_body_yaw_has_its_own_stream():
+    square = load_config(None, {"body.yaw_deg": [0, 0]})
+    turned = load_config()
+    for i in range(20):
+        a = sample_spec(square, 5, i, local_names=NAMES)
+        b = sample_spec(turned, 5, i, local_names=NAMES)
+        assert a.body_yaw_deg == 0.0
+        assert b.model_copy(update={"body_yaw_deg": 0.0}) == a
+
+
+def test_records_without_body_yaw_still_load():
+    s = sample_spec(load_config(), 0, 4, local_names=NAMES)
+    raw = s.model_dump(mode="json")
+    raw.pop("body_yaw_deg")
+    old = SceneSpec.model_validate(raw)
+    assert old.body_yaw_deg == 0.0
+    assert old == s.model_copy(update={"body_yaw_deg": 0.0})

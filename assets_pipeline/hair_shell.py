@@ -38,7 +38,9 @@ PART_HAIR = 7  # face_part code of the shell
 INSET_M = 0.0015  # the shell's depth under the skin at the template (no hair)
 MARGIN_M = 0.03  # shell extent below the scalp label's edge (room for a lower hairline)
 TOP_M, SIDE_M = 0.013, 0.009  # volume thickness on the crown and on the sides/back
-HAIRLINE_M = 0.007  # the hairline basis's peak thickness at the front
+FRONT_START_M = 0.022  # the front hair edge's distance inside the scalp label
+RAMP_M = 0.045  # width of the volume's rise from the hair's edge
+HAIRLINE_SHIFT_M = 0.014  # how far the hairline basis moves the front edge per unit
 TEMPLE_M = 0.014  # the temples basis's peak depth (negative thickness)
 TEMPLE_X_M = 0.048  # |x| of the temple recession's centre
 RIM_FADE_M = 0.012  # the bases fade to zero over this distance from the shell's rim
@@ -162,14 +164,30 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 
 def hair_bases(ref: np.ndarray, normals: np.ndarray, d: np.ndarray) -> np.ndarray:
     """(3,V) thickness (m) per unit coefficient of HAIR_SHAPES at vertices ``ref`` with
-    outward ``normals`` and signed hairline distance ``d``; zero at d <= -MARGIN_M + 5 mm."""
+    outward ``normals`` and signed hairline distance ``d``; zero at d <= -MARGIN_M + 5 mm.
+
+    ``volume`` rises from 0 at the hair's edge over ``RAMP_M`` (a smoothstep): at the front
+    the edge sits ``FRONT_START_M`` *inside* the MakeHuman scalp label (whose front edge is
+    only ~3 cm above the brows: a forehead that short reads as a bowl cut), over the ears
+    and at the nape it reaches below the label. ``hairline`` is the first-order shift of
+    the front edge, ``HAIRLINE_SHIFT_M`` times the volume profile's slope: coefficient +1
+    moves every iso-thickness line of the forehead ~``HAIRLINE_SHIFT_M`` lower (-1
+    higher) instead of adding a ledge of hair in front of it."""
     up = np.clip(-normals[:, 1], 0.0, 1.0)  # 1 where the surface faces up (crown)
     front = np.clip(-normals[:, 2], 0.0, 1.0)  # 1 where it faces forwards (forehead)
     side = np.clip(np.abs(normals[:, 0]) * 1.4 - 0.2, 0.0, 1.0) * (1 - front)
     back = np.clip(normals[:, 2], 0.0, 1.0)
-    start = 0.006 + 0.018 * side + 0.008 * back  # hair reaches lower over the ears, nape
-    volume = (SIDE_M + (TOP_M - SIDE_M) * up) * _smoothstep((d + start) / 0.036)
-    hairline = HAIRLINE_M * front * np.clip(1 - np.abs(d + 0.008) / 0.017, 0.0, 1.0)
+    # "In front" by azimuth round the head's vertical axis, not by the normal: constant
+    # up the forehead as it curves into the crown, so the ramp keeps its width there.
+    h = ref[:, [0, 2]] - np.array([0.0, 0.5 * (ref[:, 2].min() + ref[:, 2].max())])
+    ahead = np.clip(-h[:, 1] / np.maximum(np.linalg.norm(h, axis=1), 1e-9), 0.0, 1.0) ** 2
+    # Where the hair starts, as a distance below (+) or above (-) the label's edge.
+    start = 0.006 + 0.018 * side + 0.008 * back - FRONT_START_M * ahead
+    full = SIDE_M + (TOP_M - SIDE_M) * up
+    r = (d + start) / RAMP_M
+    volume = full * _smoothstep(r)
+    slope = np.where((r > 0) & (r < 1), 6 * r * (1 - r), 0.0) / RAMP_M  # d(smoothstep)/dd
+    hairline = HAIRLINE_SHIFT_M * ahead * full * slope
     temple = np.exp(-0.5 * ((np.abs(ref[:, 0]) - TEMPLE_X_M) / 0.018) ** 2)
     temples = -TEMPLE_M * temple * front * np.clip(1 - d / 0.05, 0.0, 1.0) * (d > -0.02)
     return np.stack([volume, hairline, temples])
@@ -256,9 +274,11 @@ def shell_thickness(asset: HeadAsset, hair_shape: dict[str, float]) -> np.ndarra
         return out
     shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
     rows = asset.hair_shapes[:, shell].astype(np.float64)  # (H,S,3)
-    norms = np.linalg.norm(rows, axis=2)
-    lead = rows[np.argmax(norms, axis=0), np.arange(len(shell))]
-    u = lead / np.maximum(np.linalg.norm(lead, axis=1, keepdims=True), 1e-12)
+    # Outward direction: volume and hairline rows point out of the skin, temples rows in
+    # (hair_bases' signs), so their signed sum points out wherever any basis is non-zero.
+    sign = np.array([-1.0 if n == "temples" else 1.0 for n in asset.hair_names])
+    out_dir = np.einsum("h,hsd->sd", sign, rows)
+    u = out_dir / np.maximum(np.linalg.norm(out_dir, axis=1, keepdims=True), 1e-12)
     signed = np.einsum("hsd,sd->hs", rows, u)
     c = np.array([hair_shape.get(n, 0.0) for n in asset.hair_names])
     out[shell] = c @ signed - INSET_M

@@ -234,14 +234,34 @@ def _hair_shell(bpy, detail_image):
     feathered where it leaves the skin -- transparent below ~0.4 mm of thickness
     (point attribute ``hair_t``, metres out of the skin, per sample), opaque above ~4 mm,
     with a ragged, streaky edge -- so the hairline is soft and the skin shows through
-    thin hair (the labels keep the shell, which is within those millimetres of the skin)."""
+    thin hair (the labels keep the shell, which is within those millimetres of the skin).
+
+    Streaks, clumps and the highlight follow the hair's growth direction: the ``flow``
+    UV map (synth.render.cycles_scalp.flow_uv; u = distance from the crown) gives both the
+    texture coordinates, stretched along u, and the tangent of an anisotropic specular
+    lobe, whose highlight is drawn across the fibres as on real hair."""
     mat, nb, out = _new_material(bpy, "fd_hair_shell", detail_image)
-    hair, streak, clump = _hair_mass(nb)
+    flow = nb.new("ShaderNodeUVMap", uv_map="flow").outputs["UV"]
+    # u (along the hair) ~15 mm per fine streak, v (across) ~0.6 mm; clumps ~3 mm wide.
+    streak, clump, _, _ = nb.detail(flow, (0.4, 10.0, 1.0))
+    _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
+    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
+    shade = nb.math("MULTIPLY", shade, nb.math("MULTIPLY_ADD", wave, 0.5, 0.75))
+    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
+                        blend="MULTIPLY")  # fmt: skip
     t = nb.attribute("hair_t").outputs["Fac"]
     ragged = nb.math("MULTIPLY_ADD", streak, 0.0025, nb.math("MULTIPLY", clump, 0.0015))
     alpha = nb.smoothstep(0.0004, 0.0045, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.002)))
-    bsdf = nb.principled("bsdf", Base_Color=hair, Roughness=0.5, Specular_IOR_Level=0.35)
-    nb.bump(nb.math("MULTIPLY", streak, 3.0), 0.3, 0.0006, bsdf)
+    tangent = nb.new("ShaderNodeTangent", direction_type="UV_MAP", uv_map="flow")
+    bsdf = nb.principled(
+        "bsdf",
+        Base_Color=hair,
+        Roughness=nb.math("MULTIPLY_ADD", clump, 0.2, 0.3),
+        Specular_IOR_Level=0.45,
+        Anisotropic=0.85,
+    )
+    nb.link(tangent.outputs["Tangent"], bsdf.inputs["Tangent"])
+    nb.bump(nb.math("MULTIPLY", nb.math("ADD", streak, clump), 2.0), 0.35, 0.0006, bsdf)
     clear = nb.new("ShaderNodeBsdfTransparent")
     mix = nb.new("ShaderNodeMixShader")
     nb.link(alpha, mix.inputs["Fac"])

@@ -96,8 +96,7 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
     d_tri, d_bary, d_pt = _samples(verts, faces, shell, 250_000, rng)
     tree = cKDTree(d_pt)
     tri, bary, p = _samples(verts, faces, shell, SHELL_STRANDS, rng)
-    top = verts[np.unique(faces[shell])]
-    crown = np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
+    crown = crown_point(asset)
     length = rng.uniform(0.018, 0.045, SHELL_STRANDS)
     jitter = 0.35 * rng.standard_normal((SHELL_STRANDS, 3))
     tris, barys = [tri], [bary]
@@ -135,3 +134,30 @@ def rooted_out(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray
     per-vertex ``thickness`` (assets_pipeline.hair_shell.shell_thickness)."""
     t = np.einsum("sk,sk->s", strands.bary[:, 0], thickness[faces[strands.tri[:, 0]]])
     return t > ROOT_MIN_M
+
+
+def crown_point(asset: HeadAsset) -> np.ndarray:
+    """The hair's whorl (head frame, m): on the midline, 1.5 cm below the top of the hair
+    shell at volume 1, three quarters of the way back."""
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    top = asset.template[shell].astype(np.float64) + asset.hair_shapes[0, shell]
+    return np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
+
+
+def flow_uv(asset: HeadAsset) -> np.ndarray:
+    """(F,3,2) float32 per-corner "flow" coordinates of the hair shell (0 elsewhere):
+    u = distance from the crown (m), the direction the hair grows in, and v = the azimuth
+    round the crown times 6 cm. Cycles derives the shell's shading tangent from u, so
+    the anisotropic highlight and the streaks run along the hair as the strands do
+    (away from the crown); the v seam lies straight behind the head."""
+    faces = asset.faces
+    shell = asset.face_part == PART_HAIR
+    p = asset.template.astype(np.float64) - crown_point(asset)
+    u = np.linalg.norm(p, axis=1)
+    phi = np.arctan2(p[:, 0], -p[:, 2])  # 0 straight ahead, +-pi straight behind
+    out = np.zeros((len(faces), 3, 2), np.float32)
+    fu, fphi = u[faces[shell]], phi[faces[shell]]
+    wrap = fphi.max(axis=1) - fphi.min(axis=1) > np.pi  # a face across the seam
+    fphi[wrap] = np.where(fphi[wrap] < 0, fphi[wrap] + 2 * np.pi, fphi[wrap])
+    out[shell] = np.stack([fu, 0.06 * fphi], axis=-1)
+    return out

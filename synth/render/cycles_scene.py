@@ -50,7 +50,7 @@ from synth.render.cycles_materials import (
     update_materials,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
-from synth.render.cycles_scalp import rooted_out
+from synth.render.cycles_scalp import flow_uv, rooted_out
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
 
@@ -225,6 +225,7 @@ class CyclesScene:
         bpy = self.bpy
         slots = material_slots(asset)
         uv_all = detail_uv(asset)
+        flow_all = flow_uv(asset)
         attrs = {
             "rest": ("FLOAT_VECTOR", "vector", asset.template),
             "regions": ("FLOAT_COLOR", "color", region_weights(asset)),
@@ -246,6 +247,10 @@ class CyclesScene:
             mesh.polygons.foreach_set("material_index", slots[sel])
             uv = mesh.uv_layers.new(name="UVMap")
             uv.data.foreach_set("uv", uv_all[sel].ravel())
+            if name == "fd_hair_shell":  # growth direction: streaks and highlight tangent
+                flow = mesh.uv_layers.new(name="flow")
+                flow.data.foreach_set("uv", flow_all[sel].ravel())
+                uv.active = uv.active_render = True
             for attr, (kind, field, values) in attrs.items():
                 layer = mesh.attributes.new(attr, kind, "POINT")
                 layer.data.foreach_set(

@@ -77,6 +77,61 @@ def test_shell_thickness_matches_the_geometry(asset):
     np.testing.assert_allclose(np.abs(t[shell] + INSET_M), moved, atol=1e-6)
 
 
+def test_shell_thickness_sign_where_temples_lead(asset):
+    """Where the temples recession is the largest basis, the shell goes *into* the head:
+    the signed thickness must say so (it picks which strands show in Cycles)."""
+    shape = {"volume": 0.45, "hairline": -1.0, "temples": 1.0}
+    v0, _ = asset.identity_offsets({}, {}, {})
+    v1, _ = asset.identity_offsets({}, {}, shape)
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    centre = asset.template[shell].mean(axis=0)
+    outward = np.sum((v1[shell] - v0[shell]) * (asset.template[shell] - centre), axis=1)
+    t = shell_thickness(asset, shape)[shell] + INSET_M
+    moved = np.abs(t) > 1e-4
+    assert (outward[moved] < 0).sum() > 50  # the recession exists
+    assert np.all(np.sign(t[moved]) == np.sign(outward[moved]))
+
+
+def _front_hairline_above_brows(asset, shape) -> float:
+    """Height (m) of the lowest midline forehead point where the hair is 2 mm thick,
+    above the brows' top (landmarks 19, 24), at the template."""
+    v = asset.template.astype(np.float64)
+    brow_y = asset.landmarks(asset.template)[[19, 24], 1].mean()
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    front = shell[(np.abs(v[shell, 0]) < 0.01) & (v[shell, 2] < 0.02)]
+    t = shell_thickness(asset, shape)[front]
+    return float(brow_y - v[front[t > 0.002], 1].max())
+
+
+def test_front_hairline_height_and_shift(asset):
+    """A forehead of 4-6 cm above the brows (not the label's ~3 cm, a bowl cut); the
+    hairline coefficient moves the hair's edge by about HAIRLINE_SHIFT_M per unit
+    instead of adding a ledge of hair in front of it."""
+    from assets_pipeline.hair_shell import HAIRLINE_SHIFT_M
+
+    mid = _front_hairline_above_brows(asset, {"volume": 1.0})
+    low = _front_hairline_above_brows(asset, {"volume": 1.0, "hairline": 1.0})
+    high = _front_hairline_above_brows(asset, {"volume": 1.0, "hairline": -1.0})
+    assert 0.04 < mid < 0.06
+    assert 0.4 * HAIRLINE_SHIFT_M < mid - low < 1.6 * HAIRLINE_SHIFT_M
+    assert 0.4 * HAIRLINE_SHIFT_M < high - mid < 1.6 * HAIRLINE_SHIFT_M
+
+
+def test_flow_coordinates_follow_the_strands(asset):
+    """The shell's flow u (Cycles' shading tangent) grows along the strands, away from
+    the crown, so the highlight and streaks run the way the hair grows."""
+    from synth.render.cycles_scalp import flow_uv, grow_shell_strands
+
+    uv = flow_uv(asset)
+    shell = asset.face_part == PART_HAIR
+    assert np.all(uv[~shell] == 0) and np.ptp(uv[shell][..., 0]) > 0.1
+    strands = grow_shell_strands(asset)
+    # u at each strand point: the mean of its triangle's corner u (faces are small).
+    u = uv[strands.tri][..., 0].mean(axis=-1)  # (S,P)
+    du = np.diff(u, axis=1)
+    assert np.mean(du > 0) > 0.8
+
+
 def _render(asset, small_config, hair: bool):
     from synth.render import get_renderer
     from synth.sampling import sample_spec

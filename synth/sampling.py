@@ -20,6 +20,7 @@ import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
 from assets_pipeline.hair_shell import HAIR_SHAPES
+from synth.background import wall_paint
 from synth.config import GenerateConfig, Range
 from synth.spec import (
     BackgroundSpec,
@@ -224,9 +225,10 @@ def sample_background(config: GenerateConfig, rng: np.random.Generator) -> Backg
         )
         if files and (kind == "plain" or w.sum() == 0):
             kind, image = "image", files[int(rng.integers(len(files)))]
+    _, paint = wall_paint(rng)  # a real wall's or backdrop's paint, linear RGB
     return BackgroundSpec(
         kind=kind,
-        color_rgb=[float(x) for x in rng.uniform(0.05, 0.95, size=3)],
+        color_rgb=[float(x) for x in paint],
         distance_m=_u(rng, c.distance_m),
         seed=int(rng.integers(2**31 - 1)),
         image=image,

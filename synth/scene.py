@@ -12,6 +12,8 @@ import numpy as np
 
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import CHAIN_BONES, HeadAsset, transform_points
+from synth.background import backdrop
+from synth.room import room
 from synth.spec import MASK_CLASS_IDS as C
 from synth.spec import SceneSpec
 
@@ -128,85 +130,6 @@ def head_classes(asset: HeadAsset, spec: SceneSpec) -> np.ndarray:
     return cls
 
 
-def _backdrop(spec: SceneSpec, rng: np.random.Generator, textured: bool):
-    """A camera-facing plane covering the frustum at the background distance."""
-    cam = spec.camera
-    z = spec.background.distance_m
-    K = np.array(cam.K)
-    half_w = (cam.width / 2 + 8) / K[0, 0] * z * 1.2
-    half_h = (cam.height / 2 + 8) / K[1, 1] * z * 1.2
-    nx, ny = (24, 18) if textured else (1, 1)
-    xs = np.linspace(-half_w, half_w, nx + 1)
-    ys = np.linspace(-half_h, half_h, ny + 1)
-    gx, gy = np.meshgrid(xs, ys)
-    verts = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, z)], axis=1)
-    faces = []
-    for j in range(ny):
-        for i in range(nx):
-            a = j * (nx + 1) + i
-            faces += [[a, a + nx + 1, a + 1], [a + 1, a + nx + 1, a + nx + 2]]
-    faces = np.array(faces)
-    base = np.array(spec.background.color_rgb)
-    if textured:
-        noise = rng.uniform(-0.25, 0.25, size=(ny, nx, 1))
-        stripes = 0.15 * np.sin(np.arange(nx) * rng.uniform(0.3, 1.5))[None, :, None]
-        tile = np.clip(base[None, None] * (1 + noise + stripes), 0, 1).reshape(-1, 3)
-        albedo = np.repeat(tile, 2, axis=0)
-    else:
-        albedo = np.tile(base, (len(faces), 1))
-    return verts, faces, albedo
-
-
-_PRIMITIVES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _primitive(kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Unit box / unit-radius sphere (vertices, faces), built once per process."""
-    if kind not in _PRIMITIVES:
-        import trimesh
-
-        m = (
-            trimesh.creation.box(extents=(1, 1, 1))
-            if kind == "box"
-            else trimesh.creation.icosphere(2)
-        )
-        _PRIMITIVES[kind] = (np.asarray(m.vertices, np.float64), np.asarray(m.faces, np.int64))
-    return _PRIMITIVES[kind]
-
-
-def _random_rotation(rng: np.random.Generator) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q *= np.sign(np.diag(r))
-    return q if np.linalg.det(q) > 0 else -q
-
-
-def _clutter(spec: SceneSpec, rng: np.random.Generator):
-    cam = spec.camera
-    K = np.array(cam.K)
-    verts, faces, albedo = [], [], []
-    offset = 0
-    for _ in range(int(rng.integers(4, 9))):
-        z = rng.uniform(1.5, spec.background.distance_m)
-        u = rng.uniform(0, cam.width)
-        v = rng.uniform(0, cam.height)
-        centre = np.array([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z])
-        size = rng.uniform(0.15, 0.6)
-        if rng.uniform() < 0.5:
-            pv, pf = _primitive("box")
-            pv = transform_points(
-                pv * rng.uniform(0.4, 1.0, 3) * size, _random_rotation(rng), np.zeros(3)
-            )
-        else:
-            pv, pf = _primitive("sphere")
-            pv = pv * size / 2
-        v_ = pv + centre
-        verts.append(v_)
-        faces.append(pf + offset)
-        albedo.append(np.tile(rng.uniform(0.05, 0.95, 3), (len(pf), 1)))
-        offset += len(v_)
-    return np.concatenate(verts), np.concatenate(faces), np.concatenate(albedo)
-
-
 def build_geometry(
     asset: HeadAsset, spec: SceneSpec, *, identity_cache: dict | None = None
 ) -> SceneGeometry:
@@ -244,10 +167,11 @@ def build_geometry(
     kind = spec.background.kind
     offset = len(verts)
     extra = []
-    if kind in ("textured", "cluttered"):
-        extra.append((PART_BACKDROP, _backdrop(spec, rng, textured=kind == "textured")))
+    if kind == "textured":
+        extra.append((PART_BACKDROP, backdrop(spec, rng)))
     if kind == "cluttered":
-        extra.append((PART_CLUTTER, _clutter(spec, rng)))
+        shell, objects = room(spec, rng)
+        extra += [(PART_BACKDROP, shell), (PART_CLUTTER, objects)]
     for code, (v, f, a) in extra:
         parts_v.append(v)
         parts_f.append(f + offset)

@@ -137,8 +137,10 @@ class LightSpec(_Frozen):
 
 
 class BackgroundSpec(_Frozen):
-    """Background: ``plain`` colour, ``textured`` procedural plane, or ``cluttered`` 3D
-    boxes/spheres 1.5-4 m away. ``seed`` drives the procedural content."""
+    """Background: ``plain`` colour, ``textured`` wall plane, ``cluttered`` furnished room
+    (back wall ``distance_m`` away, 1.5-4 m; synth.background, synth.room), or an ``image``.
+    ``color_rgb``: the wall / backdrop paint, linear Rec.709 RGB in [0, 1] (mostly
+    low-saturation neutrals). ``seed`` drives the procedural content."""
 
     kind: Literal["plain", "textured", "cluttered", "image"]
     color_rgb: list[float]

@@ -41,6 +41,12 @@ from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_ch
 HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth", "hair")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
+# Background pattern per slot: (scale range (1/m per detail tile), anisotropy, amount range).
+# Walls and floor get a faint plaster / paint mottling with features of ~0.3-1 m (coarse
+# channel) -- finer detail at 1.5-4 m reads as speckle, not as a wall; furniture gets a
+# few-centimetre grain.
+BACKGROUND_PATTERN = {"backdrop": ((0.12, 0.45), 1.3, (0.03, 0.12)),
+                      "clutter": ((1.0, 4.0), 2.0, (0.05, 0.25))}  # fmt: skip
 
 # Two-pigment skin model: ln(albedo) = ln(BASE) - melanin * K_MELANIN - blood * K_BLOOD
 # (linear Rec.709 RGB). Melanin absorbs more towards blue, haemoglobin mostly green/blue,
@@ -337,8 +343,9 @@ def _plain(bpy, name: str, detail_image, rgb, roughness: float, sss: float):
 
 
 def _background(bpy, name: str, detail_image):
-    """Backdrop / clutter: per-face albedo from synth.scene times a pattern placed and
-    scaled per sample (``pattern`` from BackgroundSpec.seed)."""
+    """Backdrop (walls, floor) / clutter (furniture): per-face albedo from synth.scene
+    (averaged to vertices) times a pattern placed and scaled per sample from
+    BackgroundSpec.seed (``pattern``, ``pattern_amount``; ranges in BACKGROUND_PATTERN)."""
     mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
     albedo = nb.attribute("albedo").outputs["Color"]
     place = nb.new("ShaderNodeMapping", "pattern")
@@ -423,7 +430,8 @@ def update_materials(mats: dict, spec) -> None:
     rng = np.random.default_rng(spec.background.seed)
     for name in BACKGROUND_SLOTS:
         nodes = mats[name].node_tree.nodes
+        (s0, s1), stretch, (a0, a1) = BACKGROUND_PATTERN[name]
         set_if_changed(nodes["pattern"].inputs["Location"], rng.uniform(0.0, 1.0, 3))
-        scale = rng.uniform(0.3, 3.0) * rng.uniform(0.5, 2.0, 3)
+        scale = rng.uniform(s0, s1) * rng.uniform(1.0 / stretch, stretch, 3)
         set_if_changed(nodes["pattern"].inputs["Scale"], scale)
-        set_if_changed(nodes["pattern_amount"].outputs[0], rng.uniform(0.1, 0.7))
+        set_if_changed(nodes["pattern_amount"].outputs[0], rng.uniform(a0, a1))

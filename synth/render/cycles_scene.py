@@ -392,6 +392,10 @@ class CyclesScene:
             rgba[:, c] = face_to_vertex(faces, len(verts), alb[:, c])
         albedo = mesh.attributes.new("albedo", "FLOAT_COLOR", "POINT")
         albedo.data.foreach_set("color", rgba.ravel())
+        # Round things (the room's cylinders and spheres) shade smooth; box and wall edges
+        # (90 degrees) stay sharp.
+        mesh.shade_smooth()
+        mesh.set_sharp_from_angle(angle=np.radians(50.0))
         mesh.update()
 
     def _update_lights(self, spec: SceneSpec, gains: np.ndarray, exposure: float) -> None:

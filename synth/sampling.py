@@ -98,7 +98,7 @@ def sample_identity(
     has_hair = bool(rng.uniform() < c.hair_probability)
     hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
     eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)
-    cloth = rng.uniform(0.05, 0.9, size=3)
+    cloth = sample_clothing_rgb(rng)
     return IdentitySpec(
         identity_id=identity_id,
         phenotypes=phen,
@@ -110,6 +110,43 @@ def sample_identity(
         eye_rgb=[float(x) for x in np.clip(eye, 0, 1)],
         clothing_rgb=[float(x) for x in cloth],
     )
+
+
+# Clothing colours as worn (sRGB 0-255, weight): dark, neutral and muted colours
+# dominate; a few saturated ones. Uniform RGB cubes gave every subject a neon shirt.
+_CLOTHING_SRGB = (
+    ((22, 22, 24), 16),  # black
+    ((238, 236, 230), 9),  # white
+    ((128, 128, 130), 8),  # mid grey
+    ((62, 62, 66), 7),  # charcoal
+    ((32, 42, 72), 10),  # navy
+    ((66, 96, 140), 6),  # denim / mid blue
+    ((150, 175, 200), 4),  # light blue
+    ((190, 170, 140), 6),  # beige
+    ((100, 72, 50), 5),  # brown
+    ((86, 92, 58), 5),  # olive
+    ((40, 70, 55), 3),  # bottle green
+    ((110, 30, 40), 4),  # burgundy
+    ((185, 40, 40), 3),  # red
+    ((225, 195, 90), 2),  # mustard
+    ((215, 160, 170), 3),  # dusty pink
+    ((140, 120, 160), 2),  # lavender
+    ((60, 140, 140), 2),  # teal
+    ((230, 120, 50), 1),  # orange
+)
+
+
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def sample_clothing_rgb(rng: np.random.Generator) -> np.ndarray:
+    """Linear-RGB colour of a top: a colour from _CLOTHING_SRGB by its weight, its
+    brightness x0.8-1.2 and each channel x0.93-1.07 (dye and fading differences)."""
+    w = np.array([k for _, k in _CLOTHING_SRGB], float)
+    srgb = np.array(_CLOTHING_SRGB[int(rng.choice(len(w), p=w / w.sum()))][0]) / 255.0
+    lin = _srgb_to_linear(srgb) * rng.uniform(0.8, 1.2) * rng.uniform(0.93, 1.07, size=3)
+    return np.clip(lin, 0.005, 0.9)
 
 
 def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool) -> dict:

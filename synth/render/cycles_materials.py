@@ -161,7 +161,7 @@ def _body(bpy, detail_image):
     # Fine albedo variation a camera resolves at ~1 mm per pixel: 2-3 mm pore/texture
     # shading and 3 mm freckles (per-identity density ``freckles``), stronger on the
     # cheeks and nose.
-    skin = nb.mix_color(0.45, skin, nb.gray(wrinkles), blend="OVERLAY")
+    skin = nb.mix_color(0.25, skin, nb.gray(wrinkles), blend="OVERLAY")
     _, _, _, spots = nb.detail(uv, 5.0)
     spots = nb.smoothstep(0.62, 0.72, spots)
     spots = nb.math("MULTIPLY", spots, nb.math("MULTIPLY_ADD", flush_w, 0.6, 0.4))
@@ -209,8 +209,8 @@ def _body(bpy, detail_image):
         Specular_IOR_Level=nb.math(
             "MULTIPLY_ADD", mottle, 0.25, nb.math("MULTIPLY_ADD", oil, 0.1, 0.2)
         ),
-        Coat_Weight=nb.math("MULTIPLY", skin_w, 0.08),
-        Coat_Roughness=0.3,
+        Coat_Weight=nb.math("MULTIPLY", skin_w, nb.math("MULTIPLY_ADD", oil, 0.12, 0.12)),
+        Coat_Roughness=nb.math("MULTIPLY_ADD", pores, 0.2, 0.25),
         Coat_IOR=1.4,
         sss_method=SKIN_SSS_METHOD,
     )

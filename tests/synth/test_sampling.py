@@ -136,3 +136,24 @@ def test_records_without_body_yaw_still_load():
     old = SceneSpec.model_validate(raw)
     assert old.body_yaw_deg == 0.0
     assert old == s.model_copy(update={"body_yaw_deg": 0.0})
+
+
+def test_clothing_colours_are_mostly_muted():
+    """Tops come from a weighted palette of worn colours (mostly dark, neutral, muted),
+    not a uniform RGB cube; every identity keeps the rest of its traits."""
+    import colorsys
+
+    from synth.sampling import sample_clothing_rgb, sample_identity
+
+    rng = np.random.default_rng(0)
+    cols = np.array([sample_clothing_rgb(rng) for _ in range(500)])
+    assert cols.min() >= 0.005 and cols.max() <= 0.9
+    srgb = np.where(cols <= 0.0031308, 12.92 * cols, 1.055 * cols ** (1 / 2.4) - 0.055)
+    sat = np.array([colorsys.rgb_to_hsv(*c)[1] for c in srgb])
+    assert np.mean(sat < 0.5) > 0.6  # mostly muted
+    assert np.mean(sat > 0.6) > 0.05  # a few strong colours
+    assert np.mean(srgb.max(axis=1) < 0.3) > 0.2  # many dark tops (black, navy, charcoal)
+    cfg = load_config(None, {})
+    a = sample_identity(cfg, 5, 3, ["x"])
+    b = sample_identity(cfg, 5, 3, ["x"])
+    assert a == b and a.clothing_rgb == b.clothing_rgb

@@ -111,3 +111,34 @@ def white_balance_gains(spec: SceneSpec, face_m: np.ndarray) -> np.ndarray:
     _, colour = face_light(spec, face_m)
     gains = np.power(np.maximum(colour, 1e-3), -WHITE_BALANCE_STRENGTH)
     return gains / float(gains @ REC709_Y)
+
+
+def environment_radiance(spec: SceneSpec, gains: np.ndarray, exposure: float) -> np.ndarray:
+    """(3,) linear radiance of the world seen by every ray but camera rays (the ambient
+    light): SceneSpec.ambient x AMBIENT_GAIN x exposure, tinted 10 % towards the
+    background colour (the room bounces some of its colour back), white-balanced."""
+    env = 0.9 * np.ones(3) + 0.1 * np.asarray(spec.background.color_rgb, np.float64)
+    return env * np.asarray(gains, np.float64) * spec.ambient * AMBIENT_GAIN * exposure
+
+
+def lit_radiance(
+    spec: SceneSpec, points: np.ndarray, normals: np.ndarray, gains: np.ndarray, exposure: float
+) -> np.ndarray:
+    """(N,3) float32 radiance factor of a white Lambertian surface at camera-frame
+    ``points`` with unit ``normals`` (flipped to face the camera) under the sample's
+    emitters as CyclesScene sets them: the world (``environment_radiance``) plus every
+    point light as a point (E = watts x LIGHT_GAIN x exposure x cos / (4 pi r^2), colour
+    x white-balance gains), divided by pi. Unshadowed. The renderer bakes it into the
+    background's emission (the room is lit the same way, without tracing its light)."""
+    p = np.asarray(points, np.float64)
+    n = np.asarray(normals, np.float64).copy()
+    n[np.einsum("ij,ij->i", n, -p) < 0] *= -1.0
+    out = np.tile(environment_radiance(spec, gains, exposure), (len(p), 1))
+    g = np.asarray(gains, np.float64)
+    for light in spec.lights:
+        d = np.asarray(light.position_m, np.float64) - p
+        r2 = np.einsum("ij,ij->i", d, d)
+        cos = np.maximum(np.einsum("ij,ij->i", n, d) / np.sqrt(r2), 0.0)
+        e = LIGHT_GAIN.get(light.kind, 1.0) * light.power_w * exposure * cos / (4 * np.pi * r2)
+        out += (e / np.pi)[:, None] * (np.asarray(light.color_rgb, np.float64) * g)
+    return out.astype(np.float32)

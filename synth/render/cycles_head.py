@@ -112,6 +112,33 @@ def face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndar
     return num / np.maximum(den, 1)
 
 
+def corner_frames(
+    verts: np.ndarray, faces: np.ndarray, sharp_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Position and unit shading normal of every triangle corner, (3M,3) float64 each,
+    in Blender's loop order (face-major). A corner's normal is the area-weighted mean of
+    the normals of the faces round its vertex that lie within ``sharp_deg`` of its own
+    face (as ``set_sharp_from_angle`` shades: a box keeps flat sides, a sphere is smooth)."""
+    v = np.asarray(verts, np.float64)
+    f = np.asarray(faces, np.intp)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # area-weighted
+    unit = fn / np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-15)
+    # Faces round each vertex, padded with -1: (V, max valence).
+    vert_of, face_of = f.ravel(), np.repeat(np.arange(len(f)), 3)
+    order = np.argsort(vert_of, kind="stable")
+    counts = np.bincount(vert_of, minlength=len(v))
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(order)) - start[vert_of[order]]
+    ring = np.full((len(v), max(int(counts.max()), 1)), -1, np.intp)
+    ring[vert_of[order], rank] = face_of[order]
+    g = ring[vert_of]  # (3M, K) faces round each corner's vertex
+    own = unit[face_of]  # (3M, 3)
+    keep = (g >= 0) & (np.einsum("ckd,cd->ck", unit[g], own) > np.cos(np.radians(sharp_deg)))
+    normals = np.einsum("ck,ckd->cd", keep.astype(np.float64), fn[g])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-15)
+    return v[vert_of], normals
+
+
 def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
     """(V,4) float32 weights in [0,1]: lips, flush, brow, eyelid (RGBA of ``regions``)."""
     faces, region, part = asset.faces, asset.face_region, asset.face_part

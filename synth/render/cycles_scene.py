@@ -26,15 +26,17 @@ import numpy as np
 from assets_pipeline.hair_shell import shell_thickness
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_camera import (
-    AMBIENT_GAIN,
     LIGHT_GAIN,
     blender_camera,
+    environment_radiance,
     focus_distance_m,
+    lit_radiance,
     metered_exposure,
     white_balance_gains,
 )
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
+    corner_frames,
     cover_weights,
     detail_uv,
     face_to_vertex,
@@ -57,6 +59,7 @@ from synth.spec import SceneSpec
 CV_TO_BLENDER = np.array([1.0, -1.0, -1.0], dtype=np.float32)
 KEY_RADIUS_M = 0.25  # soft key light (a small softbox)
 FILL_RADIUS_M = 0.12
+SHARP_DEG = 50.0  # background edges sharper than this shade (and are lit) flat
 VIEW_TRANSFORM = "Filmic"
 LOOK = "Medium High Contrast"
 ADAPTIVE_THRESHOLD = 0.05
@@ -323,7 +326,6 @@ class CyclesScene:
                 mesh.attributes["hair_t"].data.foreach_set("value", self._thickness[vids])
             mesh.update()
         self._update_hair(geo.vertices[:nv], spec)
-        self._update_background(geo)
         update_materials(self.materials, spec)
         # Exposure and white balance scale the emitters (lights, world; the camera-visible
         # background too, as a camera's exposure would) instead of the view transform: a
@@ -333,6 +335,7 @@ class CyclesScene:
         skin = skin_colors(spec.identity.skin_tone, spec.identity.identity_id)["skin"]
         exposure = 2.0 ** metered_exposure(spec, face, skin)
         gains = white_balance_gains(spec, face)
+        self._update_background(geo, spec, gains, exposure)
         self._update_lights(spec, gains, exposure)
         self._update_world(spec, gains, exposure)
 
@@ -367,14 +370,29 @@ class CyclesScene:
                 shown &= rooted_out(scalp.strands, self.asset.faces, self._thickness)
             scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
 
-    def _update_background(self, geo: SceneGeometry) -> None:
+    def _update_background(
+        self, geo: SceneGeometry, spec: SceneSpec, gains: np.ndarray, exposure: float
+    ) -> None:
+        """Refill the background mesh when its geometry changed; every sample, bake the
+        sample's lighting into its per-corner ``light`` attribute (cycles_camera.lit_radiance):
+        the background is an emitter (cycles_materials._background), so Cycles shades no
+        light on its pixels -- ~5 CPU-s of a 640x480 frame filled by a room at 8 spp."""
         nv, nf = geo.n_head_vertices, geo.n_head_faces
         verts = geo.vertices[nv:]
         faces = geo.faces[nf:] - nv
         key = verts.tobytes() + faces.tobytes() + geo.face_albedo[nf:].tobytes()
-        if key == self._bg_key:
-            return
-        self._bg_key = key
+        if key != self._bg_key:
+            self._bg_key = key
+            self._rebuild_background(geo, verts, faces)
+        if len(faces):
+            light = np.ones((len(self._bg_corners[0]), 4), np.float32)
+            light[:, :3] = lit_radiance(spec, *self._bg_corners, gains, exposure)
+            mesh = self.background.data
+            mesh.attributes["light"].data.foreach_set("color", light.ravel())
+            mesh.update()
+
+    def _rebuild_background(self, geo: SceneGeometry, verts: np.ndarray, faces: np.ndarray):
+        nf = geo.n_head_faces
         mesh = self.background.data
         mesh.clear_geometry()
         self.background.hide_render = len(faces) == 0
@@ -395,7 +413,9 @@ class CyclesScene:
         # Round things (the room's cylinders and spheres) shade smooth; box and wall edges
         # (90 degrees) stay sharp.
         mesh.shade_smooth()
-        mesh.set_sharp_from_angle(angle=np.radians(50.0))
+        mesh.set_sharp_from_angle(angle=np.radians(SHARP_DEG))
+        mesh.attributes.new("light", "FLOAT_COLOR", "CORNER")
+        self._bg_corners = corner_frames(verts, faces, SHARP_DEG)
         mesh.update()
 
     def _update_lights(self, spec: SceneSpec, gains: np.ndarray, exposure: float) -> None:
@@ -424,10 +444,8 @@ class CyclesScene:
         if self.scene.world != world:
             self.scene.world = world
         nodes = world.node_tree.nodes
-        # The room bounces some of the background's colour back onto the subject.
-        env = (0.9 * np.ones(3) + 0.1 * np.asarray(bg.color_rgb)) * gains
+        env = environment_radiance(spec, gains, exposure)
         set_if_changed(nodes["env_rgb"].outputs[0], (*env, 1.0))
-        set_if_changed(nodes["env"].inputs["Strength"], spec.ambient * AMBIENT_GAIN * exposure)
         set_if_changed(nodes["camera_bg"].inputs["Strength"], exposure)
         if path is None:
             set_if_changed(nodes["bg_rgb"].outputs[0], (*bg.color_rgb, 1.0))

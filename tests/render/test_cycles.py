@@ -347,6 +347,49 @@ def test_cloth_and_detail_attributes(cycles, asset):
     np.testing.assert_allclose(uv[skin], asset.uv[skin], atol=1e-6)  # the face is unchanged
 
 
+def test_baked_background_light_matches_diffuse_shading(cycles, asset):
+    """The background is an emitter of albedo x the baked, unshadowed light
+    (cycles_camera.lit_radiance): away from the subject (no cast shadow there) it must
+    look like Cycles shading the same albedo with a Diffuse BSDF under the same lights."""
+    from synth.config import load_config
+    from synth.sampling import sample_spec
+
+    cfg = load_config(None, {"width": W, "height": H, "identity.count": 4,
+                             "background.plain": 0, "background.cluttered": 0})  # fmt: skip
+    spec = sample_spec(cfg, 3, 1, local_names=asset.local_names)
+    assert spec.background.kind == "textured"
+    baked = cycles.render(spec)
+    mats = cycles._scene.materials
+    saved = {}
+    for name in ("backdrop", "clutter"):
+        tree = mats[name].node_tree
+        emit, out = tree.nodes["bsdf"], tree.nodes["output"]
+        mix = emit.inputs["Color"].links[0].from_node
+        col = next(
+            s.links[0].from_socket
+            for s in mix.inputs
+            if s.is_linked and s.links[0].from_node.bl_idname != "ShaderNodeAttribute"
+        )
+        diffuse = tree.nodes.new("ShaderNodeBsdfDiffuse")
+        tree.links.new(col, diffuse.inputs["Color"])
+        tree.links.new(diffuse.outputs["BSDF"], out.inputs["Surface"])
+        saved[name] = (tree, emit, out, diffuse)
+    try:
+        shaded = cycles.render(spec)
+    finally:
+        for tree, emit, out, diffuse in saved.values():
+            tree.links.new(emit.outputs["Emission"], out.inputs["Surface"])
+            tree.nodes.remove(diffuse)
+    from scipy.ndimage import binary_dilation
+
+    subject = binary_dilation(baked.mask != 16, iterations=6)
+    far = (baked.mask == 16) & ~subject
+    assert far.mean() > 0.3
+    a = baked.rgb[far].astype(float).mean(axis=0)
+    b = shaded.rgb[far].astype(float).mean(axis=0)
+    assert np.all(np.abs(a - b) < 0.06 * b + 2.0), (a, b)
+
+
 def test_gpu_request_falls_back_to_cpu(cycles, asset, specs):
     """Runs last in the module: it replaces the module's renderer."""
     from synth.render import get_renderer

@@ -1,0 +1,49 @@
+"""The Cycles renderer's baked background light (numpy only, hand-computed values)."""
+
+from __future__ import annotations
+
+import numpy as np
+import trimesh
+
+from synth.config import load_config
+from synth.render.cycles_camera import AMBIENT_GAIN, LIGHT_GAIN, environment_radiance, lit_radiance
+from synth.render.cycles_head import corner_frames
+from synth.sampling import sample_spec
+from synth.spec import LightSpec
+
+
+def _spec(lights, ambient=0.2, bg=(0.5, 0.5, 0.5)):
+    s = sample_spec(load_config(None, {}), 0, 0, local_names=[])
+    background = s.background.model_copy(update={"color_rgb": list(bg)})
+    return s.model_copy(update={"lights": lights, "ambient": ambient, "background": background})
+
+
+def test_lit_radiance_hand_computed():
+    light = LightSpec(kind="key", position_m=[0.0, 0.0, 1.0], color_rgb=[1.0, 0.5, 0.25],
+                      kelvin=5600.0, power_w=40.0)  # fmt: skip
+    spec = _spec([light], ambient=0.2)
+    gains = np.array([1.0, 1.0, 2.0])
+    # A wall point 2 m in front of the light, facing it (normal towards the camera).
+    p = np.array([[0.0, 0.0, 3.0]])
+    n = np.array([[0.0, 0.0, 1.0]])  # facing away: flipped to face the camera
+    got = lit_radiance(spec, p, n, gains, exposure=0.5)[0]
+    env = (0.9 + 0.1 * 0.5) * gains * 0.2 * AMBIENT_GAIN * 0.5
+    e = LIGHT_GAIN["key"] * 40.0 * 0.5 * 1.0 / (4 * np.pi * 4.0)
+    want = env + e / np.pi * np.array([1.0, 0.5, 0.25]) * gains
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(environment_radiance(spec, gains, 0.5), env)
+    # Grazing and back-facing light adds nothing but the environment.
+    side = lit_radiance(spec, np.array([[0.0, 2.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]), gains, 0.5)
+    np.testing.assert_allclose(side[0], env, rtol=1e-6)
+
+
+def test_corner_frames_sharp_box_smooth_sphere():
+    box = trimesh.creation.box()
+    pts, normals = corner_frames(box.vertices, box.faces, 50.0)
+    assert pts.shape == normals.shape == (3 * len(box.faces), 3)
+    fn = np.repeat(box.face_normals, 3, axis=0)
+    np.testing.assert_allclose(np.abs(np.sum(normals * fn, axis=1)), 1.0, atol=1e-9)
+    ball = trimesh.creation.icosphere(3)
+    pts, normals = corner_frames(ball.vertices, ball.faces, 50.0)
+    radial = pts / np.linalg.norm(pts, axis=1, keepdims=True)
+    assert np.min(np.abs(np.sum(normals * radial, axis=1))) > 0.999  # smooth: vertex normals

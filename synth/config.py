@@ -114,7 +114,14 @@ class IdentityConfig(_Model):
     height: Range = Range(lo=0.3, hi=0.7)
     proportions: Range = Range(lo=0.3, hi=0.7)
     local_sigma: float = Field(0.3, ge=0, le=1, description="std of head local changes")
-    hair_probability: float = Field(0.7, ge=0, le=1)
+    hair_probability: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="share of identities with scalp hair (over uniform genders); baldness "
+        "is likelier the more male the phenotype: P(bald) = min(1, 2 (1 - p) gender) for "
+        "p >= 0.5, P(hair) = min(1, 2 p (1 - gender)) below",
+    )
 
 
 class LightConfig(_Model):

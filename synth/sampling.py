@@ -95,7 +95,11 @@ def sample_identity(
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)
     )
-    has_hair = bool(rng.uniform() < c.hair_probability)
+    # Baldness follows the phenotype's gender (0 female, 1 male); over uniform genders
+    # the share of identities with hair is hair_probability (0 and 1 exactly: none, all).
+    g, p = phen["gender"], c.hair_probability
+    p_hair = 1.0 - min(1.0, 2.0 * (1.0 - p) * g) if p >= 0.5 else min(1.0, 2.0 * p * (1.0 - g))
+    has_hair = bool(rng.uniform() < p_hair)
     hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
     eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)
     cloth = sample_clothing_rgb(rng)

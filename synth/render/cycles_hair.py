@@ -112,7 +112,7 @@ def identity_hair(identity_id: int) -> dict[str, float]:
     (share of brow strands kept), brow width (share of the brow band), scalp density and
     scalp hair length scale."""
     return {
-        "brow_density": 0.35 + 0.45 * identity_unit(identity_id, "brow-density"),
+        "brow_density": 0.25 + 0.4 * identity_unit(identity_id, "brow-density"),
         "brow_width": 0.6 + 0.35 * identity_unit(identity_id, "brow-width"),
         "scalp_density": 0.6 + 0.4 * identity_unit(identity_id, "scalp-density"),
         "scalp_length": 0.6 + 0.4 * identity_unit(identity_id, "scalp-length"),

@@ -174,7 +174,7 @@ def _body(bpy, detail_image):
     )
     # Only a shadow of the brow is painted (skin shows through real brows); the strands
     # (synth/render/cycles_hair.py) draw the hairs themselves.
-    brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.6), 0.5)
+    brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.4), 0.3)
     skin = nb.mix_color(brow, skin, nb.rgb("brow_rgb"))
     skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
     # Roughness varies with pores and, over centimetres, with oily and dry patches; the
@@ -423,7 +423,7 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(body["hair_rgb"].outputs[0], (*hair, 1.0))
     set_if_changed(mats["hair"].node_tree.nodes["hair_rgb"].outputs[0], (*hair, 1.0))
     strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
-    set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 0.8), 1.0))
+    set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 1.1), 1.0))
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*ident.hair_rgb, 1.0))
     set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)

@@ -157,3 +157,18 @@ def test_clothing_colours_are_mostly_muted():
     a = sample_identity(cfg, 5, 3, ["x"])
     b = sample_identity(cfg, 5, 3, ["x"])
     assert a == b and a.clothing_rgb == b.clothing_rgb
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.85, 1.0])
+def test_hair_share_and_baldness_by_gender(p):
+    """hair_probability is the share of identities with hair; baldness goes with male
+    phenotypes (gender 1); 0 and 1 mean nobody and everybody."""
+    from synth.sampling import sample_identity
+
+    cfg = load_config(None, {"identity.hair_probability": p})
+    ids = [sample_identity(cfg, 1, i, []) for i in range(1500)]
+    hair = np.array([i.has_hair for i in ids])
+    gender = np.array([i.phenotypes["gender"] for i in ids])
+    assert abs(hair.mean() - p) < 0.04
+    if 0 < p < 1:
+        assert hair[gender < 0.3].mean() > hair[gender > 0.7].mean()

@@ -4,8 +4,8 @@ Computed once per renderer from the HeadAsset topology and its neutral template;
 shaders read them as mesh attributes (see synth.render.cycles_materials):
 
 - material slot per face (``material_slots``), from ``face_part`` and ``face_region``;
-- scalp, clothing and lash-line weights per vertex (``cover_weights``), which the "body"
-  material blends skin, hair and cloth with;
+- scalp, clothing, lash-line and beard-area weights per vertex (``cover_weights``), which
+  the "body" material blends skin, hair, cloth and stubble with;
 - smoothed region weights per vertex (``region_weights``): lips, flush (nose, ears,
   cheeks), brows, eyelids, so tints fade over a few millimetres instead of stopping at
   triangle edges;
@@ -60,14 +60,36 @@ def cover_weights(asset: HeadAsset) -> np.ndarray:
     asset no hair shell; 0 with a shell) among each vertex's faces (its 0.5 iso-line
     follows the labelled triangle boundary, smoothed); 1 on
     vertices that touch clothing, else 0 (so it fades over one triangle next to the
-    collar); lash-line weight (``lash_weights``); 0."""
+    collar); lash-line weight (``lash_weights``); beard area (``beard_weights``)."""
     faces, n = asset.faces, asset.n_vertices
     scalp = face_to_vertex(faces, n, asset.face_scalp.astype(np.float64))
     if asset.has_hair_shell:  # the shell is the hair; the scalp under it stays skin
         scalp[:] = 0.0
     cloth = np.zeros(n)
     cloth[np.unique(faces[asset.face_part == PART_CLOTHING])] = 1.0
-    return np.stack([scalp, cloth, lash_weights(asset), np.zeros(n)], axis=1).astype(np.float32)
+    cover = [scalp, cloth, lash_weights(asset), beard_weights(asset)]
+    return np.stack(cover, axis=1).astype(np.float32)
+
+
+def beard_weights(asset: HeadAsset, smooth_iters: int = 3) -> np.ndarray:
+    """(V,) beard-area weight in [0,1] for painted stubble: skin of the lower face in
+    front of the ears, inside the frontal outline of the jaw (iBUG landmarks 2-14), the
+    lateral cheeks and the nose base (31-35), lips excluded; smoothed over vertices."""
+    from matplotlib.path import Path as Outline
+
+    faces, n = asset.faces, asset.n_vertices
+    v = asset.template.astype(np.float64)
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    cheek_l, cheek_r = (lm[1] + lm[31]) / 2, (lm[15] + lm[35]) / 2
+    ring = np.concatenate([lm[2:15], cheek_r[None], lm[35:30:-1], cheek_l[None]])
+    inside = Outline(ring[:, :2]).contains_points(v[:, :2])
+    front = v[:, 2] < max(lm[2, 2], lm[14, 2]) + 0.01
+    skin = (asset.face_part == 0) & ~np.isin(asset.face_region, [C["upper_lip"], C["lower_lip"]])
+    w = face_to_vertex(faces, n, skin.astype(np.float64)) * (inside & front)
+    adj = _vertex_adjacency(faces, n)
+    for _ in range(smooth_iters):
+        w = adj @ w
+    return np.clip(w * 1.3, 0.0, 1.0)
 
 
 def lash_weights(asset: HeadAsset) -> np.ndarray:

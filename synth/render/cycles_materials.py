@@ -13,7 +13,8 @@ synth.render.cycles_head):
   hair on the scalp share's smoothed 0.5 iso-line so the hairline is a curve, not
   triangle edges (the mask keeps the asset's triangle labels); the clothing share fades
   subsurface scattering out within one triangle of the collar (Burley samples that land
-  on the cloth are noise at 8 spp);
+  on the cloth are noise at 8 spp); alpha: the beard area, where male identities get
+  painted stubble (``identity_beard``);
 - clothing triangles have their own "cloth" slot: the collar is a plane cut in the asset
   (assets_pipeline/neckline.py), so cloth is drawn exactly where the mask says, and cloth
   pixels skip the skin shader's texture lookups;
@@ -114,6 +115,15 @@ def identity_skin_detail(identity_id: int) -> dict[str, float]:
     }
 
 
+def identity_beard(identity_id: int, gender: float) -> float:
+    """Stubble / beard-shadow strength in [0, 0.75]: 0 below gender 0.45 (female
+    phenotypes), ramping to full at 0.75; per identity from clean-shaven (a third of
+    them) to a few days' growth."""
+    maleness = float(np.clip((gender - 0.45) / 0.3, 0.0, 1.0))
+    growth = max(0.0, identity_unit(identity_id, "beard") * 1.5 - 0.5)
+    return 0.75 * maleness * growth
+
+
 def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
     """Linear RGB of the iris stroma (``eye_rgb`` with its saturation raised 1.15x and
     darkened to 0.8x: at 1.6x and full value blue and green irises glowed like painted
@@ -143,8 +153,10 @@ def _body(bpy, detail_image):
     nb.link(reg_attr.outputs["Color"], reg.inputs[0])
     lips_w, flush_w, brow_w, lid_w = (*reg.outputs[:3], reg_attr.outputs["Alpha"])
     cov = nb.new("ShaderNodeSeparateColor")
-    nb.link(nb.attribute("cover").outputs["Color"], cov.inputs[0])
+    cover = nb.attribute("cover")
+    nb.link(cover.outputs["Color"], cov.inputs[0])
     scalp, near_cloth, lash = cov.outputs[0], cov.outputs[1], cov.outputs[2]
+    beard_w = cover.outputs["Alpha"]
 
     # Skin.
     pores, wrinkles, _, _ = nb.detail(uv, 12.0)  # 0.5 mm / 2.6 mm features
@@ -177,6 +189,16 @@ def _body(bpy, detail_image):
     brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.4), 0.3)
     skin = nb.mix_color(brow, skin, nb.rgb("brow_rgb"))
     skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
+    # Stubble / beard shadow (per-identity ``beard``, 0 for most female phenotypes): a
+    # speckle of sub-millimetre dark dots over the beard area, thinning at its edge.
+    dots, _, _, _ = nb.detail(uv, 15.0)
+    stubble = nb.math("MULTIPLY_ADD", nb.smoothstep(0.4, 0.75, dots), 0.6, 0.4)
+    beard = nb.math("MULTIPLY", nb.math("MULTIPLY", beard_w, nb.value("beard", 0.0)), stubble)
+    # Hair under and through the skin darkens it with a slightly cool cast (the
+    # "five o'clock shadow"), whatever the scalp hair's colour.
+    skin = nb.mix_color(
+        nb.math("MINIMUM", beard, 0.7), skin, (0.5, 0.5, 0.56, 1.0), blend="MULTIPLY"
+    )
     # Roughness varies with pores and, over centimetres, with oily and dry patches; the
     # nose is oilier, the lips glossier.
     skin_rough = nb.math("MULTIPLY_ADD", pores, 0.2, 0.36)
@@ -431,6 +453,8 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
     for key, value in identity_skin_detail(ident.identity_id).items():
         set_if_changed(body[key].outputs[0], value)
+    beard = identity_beard(ident.identity_id, ident.phenotypes.get("gender", 0.5))
+    set_if_changed(body["beard"].outputs[0], beard)
     eye = mats["iris"].node_tree.nodes
     for key, rgb in iris_colors(ident.eye_rgb, ident.identity_id).items():
         set_if_changed(eye[f"{key}_rgb"].outputs[0], (*rgb, 1.0))

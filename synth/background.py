@@ -92,6 +92,7 @@ def pick(rng: np.random.Generator, shares: dict[str, float]) -> str:
 
 
 def srgb_to_linear(c):
+    """sRGB-encoded values in [0, 1] -> linear (IEC 61966-2-1), float64."""
     c = np.asarray(c, np.float64)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 

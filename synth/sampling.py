@@ -20,7 +20,7 @@ import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
 from assets_pipeline.hair_shell import HAIR_SHAPES
-from synth.background import wall_paint
+from synth.background import srgb_to_linear, wall_paint
 from synth.config import GenerateConfig, Range
 from synth.spec import (
     BackgroundSpec,
@@ -140,16 +140,12 @@ _CLOTHING_SRGB = (
 )
 
 
-def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
 def sample_clothing_rgb(rng: np.random.Generator) -> np.ndarray:
     """Linear-RGB colour of a top: a colour from _CLOTHING_SRGB by its weight, its
     brightness x0.8-1.2 and each channel x0.93-1.07 (dye and fading differences)."""
     w = np.array([k for _, k in _CLOTHING_SRGB], float)
     srgb = np.array(_CLOTHING_SRGB[int(rng.choice(len(w), p=w / w.sum()))][0]) / 255.0
-    lin = _srgb_to_linear(srgb) * rng.uniform(0.8, 1.2) * rng.uniform(0.93, 1.07, size=3)
+    lin = srgb_to_linear(srgb) * rng.uniform(0.8, 1.2) * rng.uniform(0.93, 1.07, size=3)
     return np.clip(lin, 0.005, 0.9)
 
 

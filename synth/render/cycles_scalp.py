@@ -152,10 +152,12 @@ def flow_uv(asset: HeadAsset) -> np.ndarray:
     (away from the crown); the v seam lies straight behind the head."""
     faces = asset.faces
     shell = asset.face_part == PART_HAIR
+    out = np.zeros((len(faces), 3, 2), np.float32)
+    if not shell.any():  # FLAME / FBX assets: no shell, painted scalp
+        return out
     p = asset.template.astype(np.float64) - crown_point(asset)
     u = np.linalg.norm(p, axis=1)
     phi = np.arctan2(p[:, 0], -p[:, 2])  # 0 straight ahead, +-pi straight behind
-    out = np.zeros((len(faces), 3, 2), np.float32)
     fu, fphi = u[faces[shell]], phi[faces[shell]]
     wrap = fphi.max(axis=1) - fphi.min(axis=1) > np.pi  # a face across the seam
     fphi[wrap] = np.where(fphi[wrap] < 0, fphi[wrap] + 2 * np.pi, fphi[wrap])

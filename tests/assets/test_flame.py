@@ -293,3 +293,18 @@ def test_landmark_embedding_sidecars(tmp_path):
     (tmp_path / "flame_static_embedding.pkl").unlink()
     faces, bary = _read_embedding(model, {})
     assert faces.shape == (68,) and bary.shape == (68, 3)
+
+
+def test_cycles_shading_data_builds_without_a_hair_shell(flame_asset):
+    """Everything the Cycles scene derives from an asset at start-up (numpy only) works
+    for an asset without a hair shell, stubble area and flow map included."""
+    from synth.render.cycles_head import cover_weights, material_slots, region_weights
+    from synth.render.cycles_scalp import flow_uv
+
+    assert not flame_asset.has_hair_shell
+    n, f = flame_asset.n_vertices, len(flame_asset.faces)
+    assert np.all(flow_uv(flame_asset) == 0) and flow_uv(flame_asset).shape == (f, 3, 2)
+    cover = cover_weights(flame_asset)
+    assert cover.shape == (n, 4) and np.isfinite(cover).all()
+    assert region_weights(flame_asset).shape == (n, 4)
+    assert material_slots(flame_asset).shape == (f,)

@@ -220,6 +220,15 @@ def _check_out(out: Path) -> None:
         raise GenerateError(f"output directory is not writable: {out} ({exc.strerror})") from None
 
 
+def _remove_stale_temps(out: Path) -> None:
+    """Delete the half-written temporary files (``.NAME.XXXX.tmp``, assets_pipeline.fileio
+    .atomic_write) a killed run left in ``out`` and its sample folders: their samples have
+    no samples.jsonl line, so they are written again."""
+    for folder in (out, *(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def dataset_metadata(
     config: GenerateConfig,
     seed: int,
@@ -316,6 +325,7 @@ def generate(
             )
         n = max(n, int(old.get("n", 0)))
         previous_runtime = old.get("renderer", {}).get("runtime")
+        _remove_stale_temps(out)
     elif any(p for p in out.iterdir() if not p.name.startswith(".")):
         raise GenerateError(
             f"{out} is not empty and holds no {DATASET_FILE}; use an empty directory"

@@ -113,9 +113,7 @@ def _hsv_box(rng: np.random.Generator, box: tuple[float, ...], n: int | None) ->
         span = 360.0  # the full circle
     if n is not None:
         u = rng.random((n, 3)) * (span, s1 - s0, v1 - v0) + (h0, s0, v0)
-        k = (u[:, :1] / 60.0 + _HSV_K) % 6.0
-        c = u[:, 2:] - u[:, 2:] * u[:, 1:2] * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
-        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return hsv_to_linear(u[:, 0], u[:, 1], u[:, 2])
     # one colour: the same formula in plain floats (numpy costs ~20x more on 3 numbers)
     h, s, v = h0 + rng.random() * span, s0 + rng.random() * (s1 - s0), v0 + rng.random() * (v1 - v0)
     out = []

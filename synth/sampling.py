@@ -20,7 +20,7 @@ import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
 from assets_pipeline.hair_shell import HAIR_SHAPES
-from synth.background import srgb_to_linear, wall_paint
+from synth.background import pick, srgb_to_linear, wall_paint
 from synth.config import GenerateConfig, Range
 from synth.spec import (
     BackgroundSpec,
@@ -116,35 +116,35 @@ def sample_identity(
     )
 
 
-# Clothing colours as worn (sRGB 0-255, weight): dark, neutral and muted colours
+# Clothing colours as worn (name: sRGB 0-255, weight): dark, neutral and muted colours
 # dominate; a few saturated ones. Uniform RGB cubes gave every subject a neon shirt.
-_CLOTHING_SRGB = (
-    ((22, 22, 24), 16),  # black
-    ((238, 236, 230), 9),  # white
-    ((128, 128, 130), 8),  # mid grey
-    ((62, 62, 66), 7),  # charcoal
-    ((32, 42, 72), 10),  # navy
-    ((66, 96, 140), 6),  # denim / mid blue
-    ((150, 175, 200), 4),  # light blue
-    ((190, 170, 140), 6),  # beige
-    ((100, 72, 50), 5),  # brown
-    ((86, 92, 58), 5),  # olive
-    ((40, 70, 55), 3),  # bottle green
-    ((110, 30, 40), 4),  # burgundy
-    ((185, 40, 40), 3),  # red
-    ((225, 195, 90), 2),  # mustard
-    ((215, 160, 170), 3),  # dusty pink
-    ((140, 120, 160), 2),  # lavender
-    ((60, 140, 140), 2),  # teal
-    ((230, 120, 50), 1),  # orange
-)
+_CLOTHING_SRGB: dict[str, tuple[tuple[int, int, int], int]] = {
+    "black": ((22, 22, 24), 16),
+    "white": ((238, 236, 230), 9),
+    "mid grey": ((128, 128, 130), 8),
+    "charcoal": ((62, 62, 66), 7),
+    "navy": ((32, 42, 72), 10),
+    "denim / mid blue": ((66, 96, 140), 6),
+    "light blue": ((150, 175, 200), 4),
+    "beige": ((190, 170, 140), 6),
+    "brown": ((100, 72, 50), 5),
+    "olive": ((86, 92, 58), 5),
+    "bottle green": ((40, 70, 55), 3),
+    "burgundy": ((110, 30, 40), 4),
+    "red": ((185, 40, 40), 3),
+    "mustard": ((225, 195, 90), 2),
+    "dusty pink": ((215, 160, 170), 3),
+    "lavender": ((140, 120, 160), 2),
+    "teal": ((60, 140, 140), 2),
+    "orange": ((230, 120, 50), 1),
+}
+_CLOTHING_SHARES = {name: float(w) for name, (_, w) in _CLOTHING_SRGB.items()}
 
 
 def sample_clothing_rgb(rng: np.random.Generator) -> np.ndarray:
     """Linear-RGB colour of a top: a colour from _CLOTHING_SRGB by its weight, its
     brightness x0.8-1.2 and each channel x0.93-1.07 (dye and fading differences)."""
-    w = np.array([k for _, k in _CLOTHING_SRGB], float)
-    srgb = np.array(_CLOTHING_SRGB[int(rng.choice(len(w), p=w / w.sum()))][0]) / 255.0
+    srgb = np.array(_CLOTHING_SRGB[pick(rng, _CLOTHING_SHARES)][0]) / 255.0
     lin = srgb_to_linear(srgb) * rng.uniform(0.8, 1.2) * rng.uniform(0.93, 1.07, size=3)
     return np.clip(lin, 0.005, 0.9)
 

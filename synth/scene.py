@@ -23,16 +23,15 @@ PART_BACKDROP, PART_CLUTTER = 10, 11
 
 def head_rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
     """R = Rz(roll) @ Ry(yaw) @ Rx(pitch), camera frame (see HeadPoseSpec)."""
-    y, p, r = np.deg2rad([yaw_deg, pitch_deg, roll_deg])
+    p, r = np.deg2rad([pitch_deg, roll_deg])
     Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-    Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
     Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return Rz @ Ry @ Rx
+    return Rz @ body_rotation(yaw_deg) @ Rx
 
 
 def body_rotation(yaw_deg: float) -> np.ndarray:
-    """B = Ry(yaw): the torso's turn about the head frame's vertical (y) axis, the same
-    matrix (and sign) as the yaw factor of ``head_rotation``."""
+    """B = Ry(yaw): the torso's turn about the head frame's vertical (y) axis; also the
+    yaw factor of ``head_rotation`` (one matrix, one sign convention)."""
     y = np.deg2rad(yaw_deg)
     return np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
 

@@ -252,10 +252,17 @@ def _hair_mass(nb) -> tuple:
     nb.link(rest.outputs["Z"], xz.inputs["Y"])
     streak, _, _, _ = nb.detail(xz.outputs[0], (12.0, 0.4, 1.0))
     _, _, clump, _ = nb.detail(xz.outputs[0], (3.0, 1.0, 1.0))
+    return _hair_colour(nb, streak, clump), streak, clump
+
+
+def _hair_colour(nb, streak, clump, wave=None):
+    """``hair_rgb`` darkened and lightened by streaks within clumps (and, optionally, a
+    slower ``wave``): the colour of hair seen as a mass."""
     shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
-    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
+    if wave is not None:
+        shade = nb.math("MULTIPLY", shade, nb.math("MULTIPLY_ADD", wave, 0.5, 0.75))
+    return nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
                         blend="MULTIPLY")  # fmt: skip
-    return hair, streak, clump
 
 
 def _hair_shell(bpy, detail_image):
@@ -274,10 +281,7 @@ def _hair_shell(bpy, detail_image):
     # u (along the hair) ~15 mm per fine streak, v (across) ~0.6 mm; clumps ~3 mm wide.
     streak, clump, _, _ = nb.detail(flow, (0.4, 10.0, 1.0))
     _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
-    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
-    shade = nb.math("MULTIPLY", shade, nb.math("MULTIPLY_ADD", wave, 0.5, 0.75))
-    hair = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
-                        blend="MULTIPLY")  # fmt: skip
+    hair = _hair_colour(nb, streak, clump, wave)
     t = nb.attribute("hair_t").outputs["Fac"]
     ragged = nb.math("MULTIPLY_ADD", streak, 0.0025, nb.math("MULTIPLY", clump, 0.0015))
     alpha = nb.smoothstep(0.0004, 0.0045, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.002)))

@@ -108,12 +108,26 @@ class ExpressionConfig(_Model):
 class IdentityConfig(_Model):
     count: int = Field(100, ge=1, description="identity pool size (the paper: 100)")
     gender: Range = Range(lo=0.0, hi=1.0)
-    age: Range = Range(lo=0.55, hi=1.0)
+    age: Range = Field(
+        Range(lo=0.55, hi=0.85),
+        description="anny/MakeHuman age (2/3 = the 'young' target, 25 years; 1 = 'old', 90 "
+        "years; linear in between, 0.55 ~ 20 years): [0.55, 0.85] ~ 20-60 years. The "
+        "renderers have no aged skin (wrinkles, spots), and the 'old' target's sagging "
+        "shapes on smooth skin read as a mannequin",
+    )
     muscle: Range = Range(lo=0.2, hi=0.8)
     weight: Range = Range(lo=0.2, hi=0.8)
     height: Range = Range(lo=0.3, hi=0.7)
     proportions: Range = Range(lo=0.3, hi=0.7)
     local_sigma: float = Field(0.3, ge=0, le=1, description="std of head local changes")
+    local_symmetry: float = Field(
+        0.9,
+        ge=-1,
+        le=1,
+        description="correlation of the left and right value of each l-/r- pair of local "
+        "changes (faces are nearly symmetric; 0 = independent sides, as before 0.6.0); "
+        "each value keeps the std local_sigma",
+    )
     hair_probability: float = Field(
         0.85,
         ge=0,

@@ -34,10 +34,12 @@ from synth.spec import (
 
 AIM_POINT_HEAD = (0.0, 0.035, 0.0)  # between the eyes and the mouth, head frame (m)
 _HAIR_RGB = ((0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15), (0.55, 0.5, 0.45))
-# Iris colours, repeated to roughly the world's shares: brown and dark brown ~70 %,
-# hazel/amber ~10 %, blue ~10-15 %, green a few per cent.
-_EYE_BROWN, _EYE_DARK = (0.25, 0.15, 0.07), (0.08, 0.05, 0.03)
-_EYE_HAZEL, _EYE_BLUE, _EYE_GREEN = (0.3, 0.22, 0.08), (0.1, 0.25, 0.45), (0.2, 0.35, 0.2)
+# Iris colours (linear albedo), repeated to roughly the world's shares: brown and dark
+# brown ~70 %, hazel/amber ~10 %, blue ~10-15 %, green a few per cent. An iris reflects
+# ~5-15 % of the light (brown irises the least): at the albedos of light skin (0.6.0
+# halved them) irises glowed amber on contact sheets.
+_EYE_BROWN, _EYE_DARK = (0.12, 0.065, 0.03), (0.045, 0.027, 0.016)
+_EYE_HAZEL, _EYE_BLUE, _EYE_GREEN = (0.2, 0.13, 0.045), (0.09, 0.16, 0.26), (0.12, 0.19, 0.1)
 _EYE_RGB = (
     *(_EYE_BROWN,) * 7,
     *(_EYE_DARK,) * 7,
@@ -73,6 +75,32 @@ def identity_splits(config: GenerateConfig, seed: int) -> list[str]:
     return splits
 
 
+def lr_pairs(names: Sequence[str]) -> np.ndarray:
+    """(K,2) indices of the (left, right) local changes named ``l-X`` / ``r-X``."""
+    index = {n: i for i, n in enumerate(names)}
+    return np.array(
+        [(i, index["r-" + n[2:]]) for n, i in index.items()
+         if n.startswith("l-") and "r-" + n[2:] in index],
+        dtype=np.int64,
+    ).reshape(-1, 2)  # fmt: skip
+
+
+def symmetric_pairs(values: np.ndarray, names: Sequence[str], correlation: float) -> np.ndarray:
+    """Mix each left/right pair of iid values (x_l, x_r) into (c s + a d, c s - a d), s and d
+    their normalised sum and difference, c = sqrt((1 + rho) / 2), a = sqrt((1 - rho) / 2):
+    the pair keeps each value's variance and has correlation ``rho`` (0 returns
+    ``values`` unchanged). Unpaired values are returned as they are."""
+    out = np.array(values, dtype=np.float64)
+    pairs = lr_pairs(names)
+    if len(pairs) == 0 or correlation == 0:
+        return out
+    xl, xr = out[pairs[:, 0]], out[pairs[:, 1]]
+    s, d = (xl + xr) / np.sqrt(2.0), (xl - xr) / np.sqrt(2.0)
+    c, a = np.sqrt((1.0 + correlation) / 2.0), np.sqrt((1.0 - correlation) / 2.0)
+    out[pairs[:, 0]], out[pairs[:, 1]] = c * s + a * d, c * s - a * d
+    return out
+
+
 def sample_identity(
     config: GenerateConfig, seed: int, identity_id: int, local_names: Sequence[str]
 ) -> IdentitySpec:
@@ -90,7 +118,8 @@ def sample_identity(
     race = rng.dirichlet([0.6, 0.6, 0.6])
     phen.update(african=float(race[0]), asian=float(race[1]), caucasian=float(race[2]))
     # One draw per name, in order (the same stream as one rng.normal call per name).
-    local_values = np.clip(rng.normal(0.0, c.local_sigma, size=len(local_names)), -1.0, 1.0)
+    raw = rng.normal(0.0, c.local_sigma, size=len(local_names))
+    local_values = np.clip(symmetric_pairs(raw, local_names, c.local_symmetry), -1.0, 1.0)
     local = dict(zip(local_names, local_values.tolist(), strict=True))
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)

@@ -6,7 +6,12 @@ display-referred RGB, so the frames read as photographs rather than clean render
 - lateral chromatic aberration: red magnified and blue shrunk about the image centre by
   ``ca`` (fraction of the radius; ~0.3 px at the corners of a 640x480 frame);
 - lens softness: a separable 3-tap blur ``[s, 1 - 2s, s]`` (a sharp but not perfect lens
-  plus the sensor's anti-aliasing filter);
+  plus the sensor's anti-aliasing filter); off by default since 0.6.0: Cycles' denoised
+  output is already softer than a photograph;
+- image-processor sharpening: an unsharp mask ``x + sharpen * (x - G(x))`` with a
+  Gaussian G of ``sharpen_sigma_px`` (every camera sharpens after demosaicing; without
+  it the denoised frames look soft next to photographs). Applied before the noise: a
+  camera denoises before it sharpens, so its grain is not amplified;
 - vignetting: gain ``1 - vignette * r^2``, r = distance from the centre over the half
   diagonal (natural cos^4-like fall-off of a wide-open lens, mild);
 - sensor noise in linear light: Poisson-like shot noise of variance ``shot * x`` and
@@ -35,22 +40,26 @@ class CameraFx:
     """Strengths of each effect; all 0 means the identity."""
 
     vignette: float = 0.25
-    softness: float = 0.12
+    softness: float = 0.0
     ca: float = 0.0008
     shot: float = 0.0004
     read: float = 0.0015
     iso_range: tuple[float, float] = (0.5, 2.0)
+    sharpen: float = 0.6
+    sharpen_sigma_px: float = 1.0
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @property
     def is_identity(self) -> bool:
-        return not (self.vignette or self.softness or self.ca or self.shot or self.read)
+        return not (
+            self.vignette or self.softness or self.ca or self.shot or self.read or self.sharpen
+        )
 
 
 CAMERA_FX = CameraFx()
-NO_CAMERA_FX = CameraFx(0.0, 0.0, 0.0, 0.0, 0.0)
+NO_CAMERA_FX = CameraFx(0.0, 0.0, 0.0, 0.0, 0.0, sharpen=0.0)
 
 
 def _radius(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,6 +90,17 @@ def _blur3(img: np.ndarray, s: float) -> np.ndarray:
     return (1 - 2 * s) * p[:, 1:-1] + s * (p[:, :-2] + p[:, 2:])
 
 
+def _gauss(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of (H,W,C) (radius 3 sigma), edges replicated."""
+    r = max(1, int(np.ceil(3.0 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2).astype(np.float32)
+    k /= k.sum()
+    p = np.pad(img, ((r, r), (0, 0), (0, 0)), mode="edge")
+    img = sum(k[i] * p[i : i + img.shape[0]] for i in range(2 * r + 1))
+    p = np.pad(img, ((0, 0), (r, r), (0, 0)), mode="edge")
+    return sum(k[i] * p[:, i : i + img.shape[1]] for i in range(2 * r + 1))
+
+
 def apply_camera_fx(rgb: np.ndarray, key: tuple[int, ...], fx: CameraFx = CAMERA_FX) -> np.ndarray:
     """Camera effects on ``rgb`` ((H,W,3) uint8 display-referred sRGB); returns a new
     (H,W,3) uint8 array. ``key`` (e.g. ``(spec.seed, spec.index)``) seeds the noise."""
@@ -96,6 +116,8 @@ def apply_camera_fx(rgb: np.ndarray, key: tuple[int, ...], fx: CameraFx = CAMERA
         img[..., 2] = _scale_channel(img[..., 2], y, x, -fx.ca)
     if fx.softness:
         img = _blur3(img, fx.softness)
+    if fx.sharpen:
+        img = np.clip(img + fx.sharpen * (img - _gauss(img, fx.sharpen_sigma_px)), 0.0, 1.0)
     lin = np.power(img, GAMMA)
     if fx.vignette:
         lin *= (1.0 - fx.vignette * r2)[..., None]

@@ -261,3 +261,82 @@ def iris_coords(asset: HeadAsset) -> np.ndarray:
         e2 = np.cross(normal, e1)
         out[iv, 0], out[iv, 1] = d @ e1 / IRIS_RADIUS_M, d @ e2 / IRIS_RADIUS_M
     return out
+
+
+# Expression and age lines (synth.render.cycles_materials "wrinkles"): sizes in metres on
+# the template (an adult face), iBUG-68 landmark indices.
+GLABELLA_OFFSET_M = 0.0045  # the two vertical lines between the brows, off the midline
+CROW_CENTRE_IN_M = 0.004  # crow's feet fan out from just inside the outer eye corner
+
+
+def _signed_curve_distance(p: np.ndarray, curve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distance (m) of 2D points ``p`` (N,2) to the polyline ``curve`` (K,2)
+    extended straight beyond its ends (positive on the curve's left of its direction),
+    and the arc-length parameter of the nearest point (0 at the start, 1 at the end)."""
+    seg = np.diff(curve, axis=0)
+    length = np.linalg.norm(seg, axis=1)
+    cum = np.r_[0.0, np.cumsum(length)]
+    d = p[:, None, :] - curve[None, :-1, :]
+    t = np.einsum("nkd,kd->nk", d, seg) / length**2
+    first, last = np.zeros_like(t), np.ones_like(t)
+    first[:, 0], last[:, -1] = -np.inf, np.inf  # the end segments extend as straight lines
+    t = np.clip(t, first, last)
+    foot = curve[None, :-1, :] + t[..., None] * seg[None]
+    dist = np.linalg.norm(p[:, None, :] - foot, axis=2)
+    k = np.argmin(dist, axis=1)
+    rows = np.arange(len(p))
+    cross = seg[k, 0] * (p[:, 1] - foot[rows, k, 1]) - seg[k, 1] * (p[:, 0] - foot[rows, k, 0])
+    along = (cum[k] + t[rows, k] * length[k]) / cum[-1]
+    return np.sign(cross) * dist[rows, k], along
+
+
+def wrinkle_coords(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
+    """Two (V,3) float32 fields of smooth coordinates on the template, from which the
+    skin shader draws expression and age lines as grooves (bump and a little shade):
+
+    - ``wrinkle_a``: (nasolabial across, nasolabial along, forehead height): signed
+      front-view distance (m) to the fold's curve on the vertex's side of the face (from
+      beside the nose wing, past the mouth corner, to below it) and the curve parameter
+      (0..1); height (m) above the brow line;
+    - ``wrinkle_b``: (glabella across, crow's-feet angle, crow's-feet radius): |x| minus
+      GLABELLA_OFFSET_M; the angle (rad, 0 pointing outwards, positive up) and radius (m)
+      about a point just inside the vertex side's outer eye corner.
+
+    Each is smooth (linear within a triangle up to the curve's bends), so the grooves
+    are sharper than the asset's ~4 mm triangles. Vertices off the skin get values far
+    outside every line's band."""
+    v = asset.template.astype(np.float64)
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    xy = v[:, :2]
+    side = np.where(v[:, 0] >= 0.0, 1, 0)  # 0: image left (landmarks 31, 48, 36), 1: right
+    a = np.full((len(v), 3), 1.0)
+    b = np.full((len(v), 3), 1.0)
+    for s, (wing, corner, eye_out, eye_in) in enumerate(((31, 48, 36, 39), (35, 54, 45, 42))):
+        sel = side == s
+        out = np.sign(lm[corner, 0] - lm[33, 0])  # outwards in x on this side
+        curve = np.array([
+            lm[wing, :2] + [out * 0.006, -0.006],
+            lm[wing, :2] + [out * 0.011, 0.004],
+            lm[corner, :2] + [out * 0.009, -0.002],
+            lm[corner, :2] + [out * 0.008, 0.012],
+        ])  # fmt: skip
+        across, along = _signed_curve_distance(xy[sel], curve)
+        a[sel, 0], a[sel, 1] = across, along
+        centre = lm[eye_out, :2] + (lm[eye_in, :2] - lm[eye_out, :2]) * (
+            CROW_CENTRE_IN_M / np.linalg.norm(lm[eye_in, :2] - lm[eye_out, :2])
+        )
+        d = xy[sel] - centre
+        # y points down in the head frame: "up" is -y; the angle is 0 straight outwards.
+        b[sel, 1] = np.arctan2(-d[:, 1], out * d[:, 0])
+        b[sel, 2] = np.linalg.norm(d, axis=1)
+    brow_y = np.interp(v[:, 0], lm[17:27, 0], lm[17:27, 1])
+    a[:, 2] = brow_y - v[:, 1]
+    b[:, 0] = np.abs(v[:, 0] - lm[27, 0]) - GLABELLA_OFFSET_M
+    off = asset.face_part != 0
+    off_v = np.zeros(len(v), bool)
+    off_v[asset.faces[off].ravel()] = True
+    on_v = np.zeros(len(v), bool)
+    on_v[asset.faces[~off].ravel()] = True
+    far = off_v & ~on_v
+    a[far], b[far] = 1.0, 1.0
+    return a.astype(np.float32), b.astype(np.float32)

@@ -38,6 +38,9 @@ import numpy as np
 from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
 
+FOREHEAD_SPACING_M = 0.009  # forehead lines: spacing, band above the brow line (m)
+FOREHEAD_BAND_M = (0.012, 0.042)
+
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
 HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth", "hair")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
@@ -69,6 +72,12 @@ SCLERA = (0.6, 0.56, 0.52)
 # light into a small, bright catchlight. A higher IOR (~11 % reflectance) brings the
 # catchlight back to the brightness it has in photographs at this resolution.
 CORNEA_IOR = 2.0
+
+
+# Expression and age lines (``_wrinkles``, ``wrinkle_depths``): the groove's bump height
+# (in units of the skin bump's) and the albedo darkening at full depth.
+WRINKLE_BUMP = 2.5
+WRINKLE_SHADE = 0.3
 
 
 def melanin_from_tone(tone: float) -> float:
@@ -209,6 +218,11 @@ def _body(bpy, detail_image):
     oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), oily)
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
+    # Expression and age lines: a groove in the bump and a little shade (the crease's
+    # own shadow and occlusion, which a normal map alone cannot show).
+    lines = _wrinkles(nb)
+    skin_h = nb.math("MULTIPLY_ADD", lines, -WRINKLE_BUMP, skin_h)
+    skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
 
     hair, streak, clump = _hair_mass(nb)
     edge = nb.math("ADD", scalp, nb.math("MULTIPLY_ADD", streak, 0.5, -0.25))
@@ -239,6 +253,51 @@ def _body(bpy, detail_image):
     nb.bump(height, 0.22, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
+
+
+def _groove(nb, u, width: float):
+    """exp(-(u / width)^2): 1 on a line (u = 0), 0 a few widths away."""
+    q = nb.math("MULTIPLY", u, 1.0 / width)
+    return nb.math("EXPONENT", nb.math("MULTIPLY", nb.math("MULTIPLY", q, q), -1.0))
+
+
+def _band(nb, x, lo: float, hi: float, soft: float):
+    """1 inside [lo, hi], fading to 0 over ``soft`` beyond each end."""
+    return nb.math("MULTIPLY", nb.smoothstep(lo - soft, lo, x), nb.smoothstep(hi + soft, hi, x))
+
+
+def _wrinkles(nb):
+    """Expression and age lines as a groove weight (0 flat .. ~1 in a line), from the
+    ``wrinkle_a``/``wrinkle_b`` coordinates (synth.render.cycles_head.wrinkle_coords) and
+    the per-sample depths ``wr_nasolabial``, ``wr_forehead``, ``wr_glabella``, ``wr_crow``
+    (``wrinkle_depths``): nasolabial folds, forehead lines, the two vertical frown lines
+    between the brows, crow's feet."""
+    sa, sb = nb.new("ShaderNodeSeparateXYZ"), nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("wrinkle_a").outputs["Vector"], sa.inputs[0])
+    nb.link(nb.attribute("wrinkle_b").outputs["Vector"], sb.inputs[0])
+    nl_across, nl_along, height = sa.outputs
+    gl_across, angle, radius = sb.outputs
+    # The fold: a crease 2 mm wide, deepest between nose wing and mouth corner.
+    nl = nb.math("MULTIPLY", _groove(nb, nl_across, 0.002), _band(nb, nl_along, 0.08, 0.75, 0.2))
+    nl = nb.math("MULTIPLY", nl, nb.value("wr_nasolabial", 0.0))
+    # Forehead: parallel lines every FOREHEAD_SPACING_M across the band above the brows.
+    lines = nb.math("COSINE", nb.math("MULTIPLY", height, 2 * np.pi / FOREHEAD_SPACING_M))
+    lines = nb.math("POWER", nb.math("MULTIPLY_ADD", lines, 0.5, 0.5), 8.0)
+    fh = nb.math("MULTIPLY", lines, _band(nb, height, *FOREHEAD_BAND_M, 0.006))
+    fh = nb.math("MULTIPLY", fh, _band(nb, gl_across, -0.01, 0.03, 0.012))
+    fh = nb.math("MULTIPLY", fh, nb.value("wr_forehead", 0.0))
+    # Frown lines: two short vertical grooves from the brows' inner ends upwards.
+    gl = _band(nb, height, -0.004, 0.014, 0.004)
+    gl = nb.math("MULTIPLY", _groove(nb, gl_across, 0.0012), gl)
+    gl = nb.math("MULTIPLY", gl, nb.value("wr_glabella", 0.0))
+    # Crow's feet: a fan of ~5 lines out of the outer eye corner, 5-16 mm from it.
+    fan = nb.math("POWER", nb.math("MULTIPLY_ADD", nb.math("COSINE", nb.math(
+        "MULTIPLY", angle, 9.0)), 0.5, 0.5), 6.0)  # fmt: skip
+    cf = nb.math("MULTIPLY", fan, _band(nb, radius, 0.005, 0.016, 0.004))
+    cf = nb.math("MULTIPLY", cf, _band(nb, angle, -0.7, 0.6, 0.25))
+    cf = nb.math("MULTIPLY", cf, nb.value("wr_crow", 0.0))
+    total = nb.math("ADD", nb.math("ADD", nl, fh), nb.math("ADD", gl, cf))
+    return nb.math("MINIMUM", total, 1.0)
 
 
 def _hair_mass(nb) -> tuple:
@@ -437,6 +496,37 @@ def build_materials(bpy) -> dict:
     }
 
 
+def age_years(age: float) -> float:
+    """anny/MakeHuman age phenotype -> years (child 1/3 = 11, young 2/3 = 25, old 1 = 90,
+    linear in between)."""
+    a = float(age)
+    if a >= 2.0 / 3.0:
+        return 25.0 + (a - 2.0 / 3.0) * 3.0 * 65.0
+    return max(1.0, 11.0 + (a - 1.0 / 3.0) * 3.0 * 14.0)
+
+
+def wrinkle_depths(spec) -> dict[str, float]:
+    """Depth (0..1) of each family of lines (``_wrinkles``): an age part (none at 25
+    years, full at 60), the face units that fold the skin there (a smile deepens the
+    nasolabial folds, a squint the crow's feet, raised brows the forehead lines, lowered
+    brows the frown lines), times a per-identity depth in [0.6, 1.4]."""
+    ident = spec.identity
+    age = float(np.clip((age_years(ident.phenotypes.get("age", 0.5)) - 25.0) / 35.0, 0.0, 1.0))
+    fu = spec.expression.face_units
+
+    def pair(name: str) -> float:
+        return 0.5 * (fu.get(name + "Left", 0.0) + fu.get(name + "Right", 0.0))
+
+    k = 0.6 + 0.8 * identity_unit(ident.identity_id, "wrinkles")
+    raw = {
+        "wr_nasolabial": 0.2 + 0.45 * age + 0.9 * pair("mouthSmile") + 0.3 * pair("cheekSquint"),
+        "wr_forehead": 0.35 * age + 0.9 * fu.get("browInnerUp", 0.0) + 0.5 * pair("browOuterUp"),
+        "wr_glabella": 0.25 * age + 1.0 * pair("browDown"),
+        "wr_crow": 0.4 * age + 0.9 * max(pair("eyeSquint"), pair("cheekSquint")),
+    }
+    return {key: float(np.clip(k * v, 0.0, 1.0)) for key, v in raw.items()}
+
+
 def update_materials(mats: dict, spec) -> None:
     """Set per-sample material inputs from ``spec`` (identity colours, background seed)."""
     ident = spec.identity
@@ -456,6 +546,8 @@ def update_materials(mats: dict, spec) -> None:
     cloth = mats["cloth"].node_tree.nodes["clothing_rgb"].outputs[0]
     set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
     for key, value in identity_skin_detail(ident.identity_id).items():
+        set_if_changed(body[key].outputs[0], value)
+    for key, value in wrinkle_depths(spec).items():
         set_if_changed(body[key].outputs[0], value)
     beard = identity_beard(ident.identity_id, ident.phenotypes.get("gender", 0.5))
     set_if_changed(body["beard"].outputs[0], beard)

@@ -43,6 +43,7 @@ from synth.render.cycles_head import (
     iris_coords,
     material_slots,
     region_weights,
+    wrinkle_coords,
 )
 from synth.render.cycles_materials import (
     BACKGROUND_SLOTS,
@@ -235,6 +236,9 @@ class CyclesScene:
             "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
             "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
         }
+        attrs["wrinkle_a"], attrs["wrinkle_b"] = (
+            ("FLOAT_VECTOR", "vector", w) for w in wrinkle_coords(asset)
+        )
         shell = slots == HEAD_SLOTS.index("hair")
         objects = []
         self._head_vids = []

@@ -73,3 +73,18 @@ def test_default_is_mild():
     smooth = np.full((120, 160, 3), 120, np.uint8)
     assert np.abs(apply_camera_fx(smooth, (0, 0)).astype(int) - 120).mean() < 6
     assert out.shape == rgb.shape
+
+
+def test_sharpening_raises_edge_contrast_only():
+    """The unsharp mask overshoots on both sides of an edge, keeps flat areas and the
+    mean level, and is the only effect of a CameraFx with everything else off."""
+    only = CameraFx(0.0, 0.0, 0.0, 0.0, 0.0, sharpen=0.6)
+    assert not only.is_identity and NO_CAMERA_FX.is_identity
+    img = np.full((32, 64, 3), 80, np.uint8)
+    img[:, 32:] = 160
+    out = apply_camera_fx(img, (0, 0), only).astype(int)
+    assert out[:, 31].max() < 80 and out[:, 32].min() > 160  # halo on each side
+    assert np.array_equal(out[:, :24], img[:, :24]) and np.array_equal(out[:, 40:], img[:, 40:])
+    assert abs(out.mean() - img.mean()) < 0.5
+    soft = apply_camera_fx(img, (0, 0), CameraFx(0.0, 0.0, 0.0, 0.0, 0.0, sharpen=0.0))
+    assert np.array_equal(soft, img)

@@ -347,6 +347,24 @@ def test_cloth_and_detail_attributes(cycles, asset):
     np.testing.assert_allclose(uv[skin], asset.uv[skin], atol=1e-6)  # the face is unchanged
 
 
+def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
+    """The line coordinates are on the head mesh, and each render sets the skin's line
+    depths to the sample's ``wrinkle_depths``."""
+    from synth.render.cycles_head import wrinkle_coords
+    from synth.render.cycles_materials import wrinkle_depths
+
+    body = cycles._scene.head[0].data
+    vids = cycles._scene._head_vids[0]
+    got = np.zeros(3 * len(body.vertices), np.float32)
+    body.attributes["wrinkle_a"].data.foreach_get("vector", got)
+    np.testing.assert_array_equal(got.reshape(-1, 3), wrinkle_coords(asset)[0][vids])
+    spec = specs[0]
+    cycles.render(spec)
+    nodes = cycles._scene.materials["body"].node_tree.nodes
+    for key, value in wrinkle_depths(spec).items():
+        assert nodes[key].outputs[0].default_value == pytest.approx(value, abs=1e-6)
+
+
 def test_baked_background_light_matches_diffuse_shading(cycles, asset):
     """The background is an emitter of albedo x the baked, unshadowed light
     (cycles_camera.lit_radiance): away from the subject (no cast shadow there) it must

@@ -30,3 +30,59 @@ def test_beard_by_identity():
     assert identity_beard(7, 0.9) == identity_beard(7, 0.9)
     assert 0.2 < np.mean(np.array(male) == 0) < 0.5  # a third clean-shaven
     assert max(male) <= 0.75 and np.mean(male) > 0.2
+
+
+def test_wrinkle_lines_lie_where_faces_fold(asset):
+    """The line coordinates put each family where it belongs on the template: the
+    nasolabial crease between the nose wing and the mouth corner's outside, forehead
+    heights positive above the brows, the crow's-feet centre at the outer eye corner,
+    and nothing on the eyeballs."""
+    from synth.render.cycles_head import wrinkle_coords
+
+    a, b = wrinkle_coords(asset)
+    assert a.shape == b.shape == (asset.n_vertices, 3)
+    v, lm = asset.template, asset.landmarks(asset.template)
+    skin = np.zeros(asset.n_vertices, bool)
+    skin[asset.faces[asset.face_part == 0].ravel()] = True
+    crease = skin & (np.abs(a[:, 0]) < 0.0015) & (a[:, 1] > 0.1) & (a[:, 1] < 0.7)
+    assert crease.sum() >= 4
+    for side, wing, corner in ((-1, 31, 48), (1, 35, 54)):
+        c = crease & (np.sign(v[:, 0]) == side)
+        assert c.any()
+        x, y = np.abs(v[c, 0]), v[c, 1]
+        assert np.all(x > abs(lm[wing, 0])) and np.all(x < abs(lm[corner, 0]) + 0.015)
+        assert np.all(y > lm[wing, 1] - 0.01) and np.all(y < lm[corner, 1] + 0.01)
+    near = lambda p: np.argsort(np.linalg.norm(v - p, axis=1))[:3]  # noqa: E731
+    assert np.all(a[near(lm[19] + [0, -0.02, 0]), 2] > 0.01)  # forehead above the brow
+    assert np.all(a[near(lm[30]), 2] < -0.03)  # the nose tip is far below it
+    assert np.all(b[near(lm[36]), 2] < 0.008) and np.all(b[near(lm[45]), 2] < 0.008)
+    eyeball = np.unique(asset.faces[asset.face_part == 1])
+    assert np.all(a[eyeball] == 1.0) and np.all(b[eyeball] == 1.0)
+
+
+def test_wrinkle_depths_follow_age_and_expression():
+    from synth.config import load_config
+    from synth.render.cycles_materials import age_years, wrinkle_depths
+    from synth.sampling import sample_spec
+
+    assert age_years(2 / 3) == 25 and age_years(1.0) == 90 and abs(age_years(0.55) - 20) < 0.5
+    spec = sample_spec(load_config(), 0, 1, local_names=())
+    ident, expr = spec.identity, spec.expression
+
+    def depths(age, units):
+        phen = {**ident.phenotypes, "age": age}
+        return wrinkle_depths(spec.model_copy(update={
+            "identity": ident.model_copy(update={"phenotypes": phen}),
+            "expression": expr.model_copy(update={"face_units": units}),
+        }))  # fmt: skip
+
+    young, old = depths(2 / 3, {}), depths(0.85, {})
+    assert all(0.0 <= x <= 1.0 for x in (*young.values(), *old.values()))
+    assert all(old[k] > young[k] for k in young)
+    assert young["wr_forehead"] == young["wr_glabella"] == young["wr_crow"] == 0.0
+    smile = depths(2 / 3, {"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8})
+    assert smile["wr_nasolabial"] > young["wr_nasolabial"] + 0.3
+    frown = depths(2 / 3, {"browDownLeft": 0.8, "browDownRight": 0.8})
+    assert frown["wr_glabella"] > 0.3 and frown["wr_forehead"] == 0.0
+    raised = depths(2 / 3, {"browInnerUp": 0.8})
+    assert raised["wr_forehead"] > 0.3

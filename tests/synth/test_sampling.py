@@ -172,3 +172,35 @@ def test_hair_share_and_baldness_by_gender(p):
     assert abs(hair.mean() - p) < 0.04
     if 0 < p < 1:
         assert hair[gender < 0.3].mean() > hair[gender > 0.7].mean()
+
+
+def test_left_right_local_changes_are_correlated_and_keep_their_spread():
+    from synth.sampling import lr_pairs, symmetric_pairs
+
+    names = ("l-eye-scale-incr", "nose-scale-horiz-incr", "r-eye-scale-incr", "l-ear-only")
+    assert lr_pairs(names).tolist() == [[0, 2]]
+    x = np.random.default_rng(0).normal(0.0, 0.3, size=(20000, 4))
+    assert np.array_equal(symmetric_pairs(x[0], names, 0.0), x[0])
+    mixed = np.array([symmetric_pairs(row, names, 0.9) for row in x])
+    assert np.array_equal(mixed[:, [1, 3]], x[:, [1, 3]])  # unpaired: untouched
+    assert np.corrcoef(mixed[:, 0], mixed[:, 2])[0, 1] == pytest.approx(0.9, abs=0.01)
+    assert mixed[:, [0, 2]].std(axis=0) == pytest.approx([0.3, 0.3], rel=0.03)
+    same = symmetric_pairs(x[0], names, 1.0)
+    assert same[0] == pytest.approx(same[2])
+
+
+def test_default_identities_are_nearly_symmetric_adults():
+    from synth.sampling import sample_identity
+
+    names = ("l-eye-scale-incr", "r-eye-scale-incr", "l-cheek-bones-incr", "r-cheek-bones-incr")
+    c = load_config()
+    ids = [sample_identity(c, 0, i, names) for i in range(300)]
+    loc = np.array([[d.local_changes[n] for n in names] for d in ids])
+    rho = np.corrcoef(np.r_[loc[:, 0], loc[:, 2]], np.r_[loc[:, 1], loc[:, 3]])[0, 1]
+    assert rho > 0.85
+    ages = np.array([d.phenotypes["age"] for d in ids])
+    assert ages.min() >= 0.55 and ages.max() <= 0.85
+    free = load_config(None, {"identity.local_symmetry": 0.0})
+    loc0 = np.array([[sample_identity(free, 0, i, names).local_changes[n] for n in names]
+                     for i in range(300)])  # fmt: skip
+    assert abs(np.corrcoef(loc0[:, 0], loc0[:, 1])[0, 1]) < 0.2

@@ -3,7 +3,10 @@
 Each preset is a documented mix of the 52 ARKit blendshapes, built from the facial action
 units that define the emotion in FACS/EMFACS (Ekman & Friesen): a preset at intensity t
 applies ``t * weight`` to each unit. ``neutral`` is the rest face (no unit). The table is
-mirrored in docs/ASSETS.md and checked visually in docs/img/expressions.png.
+mirrored in docs/ASSETS.md and checked visually in docs/img/expressions.png. 0.6.0 eased
+the lower face of "angry" (lip press 0.6 -> 0.45, lower-lip roll and jaw thrust 0.2 ->
+0.1) and "sad" (lip-corner depressor 0.85 -> 0.7, chin raiser 0.45 -> 0.25): at the
+sampled intensities 0.6-1 both read as a caricatured pout on contact sheets.
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ PRESETS: dict[str, dict[str, float]] = {
         "eyeSquintRight": 0.5,
         "noseSneerLeft": 0.5,
         "noseSneerRight": 0.5,
-        "mouthPressLeft": 0.6,
-        "mouthPressRight": 0.6,
+        "mouthPressLeft": 0.45,
+        "mouthPressRight": 0.45,
         "mouthFrownLeft": 0.4,
         "mouthFrownRight": 0.4,
-        "mouthRollLower": 0.2,
-        "jawForward": 0.2,
+        "mouthRollLower": 0.1,
+        "jawForward": 0.1,
     },
     # AU1+2 brow raise, AU4 inner, AU5 upper-lid raiser, AU20 lip stretcher, AU26 jaw drop
     "scared": {
@@ -61,9 +64,9 @@ PRESETS: dict[str, dict[str, float]] = {
         "eyeSquintRight": 0.15,
         "eyeLookDownLeft": 0.25,
         "eyeLookDownRight": 0.25,
-        "mouthFrownLeft": 0.85,
-        "mouthFrownRight": 0.85,
-        "mouthShrugLower": 0.45,
+        "mouthFrownLeft": 0.7,
+        "mouthFrownRight": 0.7,
+        "mouthShrugLower": 0.25,
         "mouthPressLeft": 0.2,
         "mouthPressRight": 0.2,
     },

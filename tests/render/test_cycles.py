@@ -294,6 +294,21 @@ def test_skin_model_and_camera_response(specs):
     assert metered_exposure(spec, face, dark) > metered_exposure(spec, face, light)
 
 
+def test_light_skin_is_desaturated_about_its_luminance():
+    from synth.render.cycles_camera import REC709_Y
+    from synth.render.cycles_materials import (
+        identity_blood, melanin_from_tone, pigment_albedo, skin_colors, skin_saturation,
+    )  # fmt: skip
+
+    assert skin_saturation(0.0) == 0.7 and skin_saturation(0.5) == skin_saturation(1.0) == 1.0
+    for tone in (0.0, 0.2, 0.6, 0.9):
+        raw = pigment_albedo(melanin_from_tone(tone), identity_blood(4))
+        got = skin_colors(tone, 4)["skin"]
+        assert got @ REC709_Y == pytest.approx(raw @ REC709_Y)
+        chroma = lambda c: np.ptp(c)  # noqa: E731
+        assert chroma(got) == pytest.approx(skin_saturation(tone) * chroma(raw))
+
+
 def test_eye_and_skin_detail_are_pure_functions():
     from synth.render.cycles_camera import REC709_Y
     from synth.render.cycles_materials import identity_skin_detail, iris_colors

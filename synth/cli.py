@@ -200,7 +200,7 @@ _FSTOP_HELP = (
     "all sharp). Only the RGB is defocused; labels stay exact."
 )
 _CAMERA_FX_HELP = (
-    "Cycles: camera vignetting, lens softness, chromatic aberration and sensor noise on the "
+    "Cycles: camera vignetting, sharpening, chromatic aberration and sensor noise on the "
     "RGB, seeded per sample (default on)."
 )
 

@@ -297,7 +297,11 @@ def test_skin_model_and_camera_response(specs):
 def test_light_skin_is_desaturated_about_its_luminance():
     from synth.render.cycles_camera import REC709_Y
     from synth.render.cycles_materials import (
-        identity_blood, melanin_from_tone, pigment_albedo, skin_colors, skin_saturation,
+        identity_blood,
+        melanin_from_tone,
+        pigment_albedo,
+        skin_colors,
+        skin_saturation,
     )  # fmt: skip
 
     assert skin_saturation(0.0) == 0.7 and skin_saturation(0.5) == skin_saturation(1.0) == 1.0

@@ -126,7 +126,8 @@ class IdentityConfig(_Model):
         le=1,
         description="correlation of the left and right value of each l-/r- pair of local "
         "changes (faces are nearly symmetric; 0 = independent sides, as before 0.6.0); "
-        "each value keeps the std local_sigma",
+        "each value keeps the std local_sigma; the sideways shifts of head, mouth, nose "
+        "and neck (pure asymmetry) shrink by sqrt(1 - rho)",
     )
     hair_probability: float = Field(
         0.85,

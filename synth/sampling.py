@@ -85,19 +85,35 @@ def lr_pairs(names: Sequence[str]) -> np.ndarray:
     ).reshape(-1, 2)  # fmt: skip
 
 
+def lateral_shifts(names: Sequence[str]) -> np.ndarray:
+    """Indices of the unpaired local changes that move a midline part sideways
+    (MakeHuman's ``head-``, ``mouth-``, ``nose-``, ``neck-trans-in|out``): purely
+    mirror-antisymmetric, i.e. asymmetry only (tests check this against the asset)."""
+    return np.array(
+        [i for i, n in enumerate(names)
+         if not n.startswith(("l-", "r-")) and n.endswith(("-trans-out", "-trans-in"))],
+        dtype=np.int64,
+    )  # fmt: skip
+
+
 def symmetric_pairs(values: np.ndarray, names: Sequence[str], correlation: float) -> np.ndarray:
     """Mix each left/right pair of iid values (x_l, x_r) into (c s + a d, c s - a d), s and d
     their normalised sum and difference, c = sqrt((1 + rho) / 2), a = sqrt((1 - rho) / 2):
-    the pair keeps each value's variance and has correlation ``rho`` (0 returns
-    ``values`` unchanged). Unpaired values are returned as they are."""
+    the pair keeps each value's variance and has correlation ``rho``. The lateral shifts
+    of midline parts (``lateral_shifts``: a mouth or nose off the face's centre line) are
+    asymmetry as well and are scaled by ``a / sqrt(1/2)`` like a pair's difference, so
+    rho = 0 returns ``values`` unchanged and rho = 1 gives a mirror-symmetric face. Other
+    unpaired values are returned as they are."""
     out = np.array(values, dtype=np.float64)
-    pairs = lr_pairs(names)
-    if len(pairs) == 0 or correlation == 0:
+    if correlation == 0:
         return out
-    xl, xr = out[pairs[:, 0]], out[pairs[:, 1]]
-    s, d = (xl + xr) / np.sqrt(2.0), (xl - xr) / np.sqrt(2.0)
     c, a = np.sqrt((1.0 + correlation) / 2.0), np.sqrt((1.0 - correlation) / 2.0)
-    out[pairs[:, 0]], out[pairs[:, 1]] = c * s + a * d, c * s - a * d
+    pairs = lr_pairs(names)
+    if len(pairs):
+        xl, xr = out[pairs[:, 0]], out[pairs[:, 1]]
+        s, d = (xl + xr) / np.sqrt(2.0), (xl - xr) / np.sqrt(2.0)
+        out[pairs[:, 0]], out[pairs[:, 1]] = c * s + a * d, c * s - a * d
+    out[lateral_shifts(names)] *= a * np.sqrt(2.0)
     return out
 
 

@@ -187,6 +187,32 @@ def test_left_right_local_changes_are_correlated_and_keep_their_spread():
     assert mixed[:, [0, 2]].std(axis=0) == pytest.approx([0.3, 0.3], rel=0.03)
     same = symmetric_pairs(x[0], names, 1.0)
     assert same[0] == pytest.approx(same[2])
+    shifts = ("mouth-trans-out", "nose-scale-horiz-incr", "l-eye-trans-out", "r-eye-trans-out")
+    y = symmetric_pairs(np.ones(4), shifts, 0.9)
+    assert y[0] == pytest.approx(np.sqrt(0.1)) and y[1] == 1.0  # asymmetry scaled, rest kept
+    assert symmetric_pairs(np.ones(4), shifts, 1.0)[0] == 0.0
+
+
+def test_lateral_shifts_are_the_assets_asymmetric_local_changes(asset):
+    """The name rule of lateral_shifts picks exactly the MakeHuman local changes whose
+    displacement is mirror-antisymmetric (the rest are symmetric or l-/r- paired)."""
+    from scipy.spatial import cKDTree
+
+    from synth.sampling import lateral_shifts
+
+    v = asset.template.astype(np.float64)
+    dist, mirror = cKDTree(v).query(v * [-1, 1, 1])
+    assert dist.max() < 1e-4  # the template is mirror-symmetric
+    names = asset.local_names
+    odd = []
+    for i, name in enumerate(names):
+        if name.startswith(("l-", "r-")):
+            continue
+        d = asset.local_shapes[i, 0].astype(np.float64)
+        anti = 0.5 * (d - d[mirror] * [-1, 1, 1])
+        if np.linalg.norm(anti) > 0.5 * np.linalg.norm(d):
+            odd.append(i)
+    assert lateral_shifts(names).tolist() == odd and len(odd) == 4
 
 
 def test_default_identities_are_nearly_symmetric_adults():

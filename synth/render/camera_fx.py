@@ -8,9 +8,11 @@ display-referred RGB, so the frames read as photographs rather than clean render
 - lens softness: a separable 3-tap blur ``[s, 1 - 2s, s]`` (a sharp but not perfect lens
   plus the sensor's anti-aliasing filter); off by default since 0.6.0: Cycles' denoised
   output is already softer than a photograph;
-- image-processor sharpening: an unsharp mask ``x + sharpen * (x - G(x))`` with a
-  Gaussian G of ``sharpen_sigma_px`` (every camera sharpens after demosaicing; without
-  it the denoised frames look soft next to photographs). Applied before the noise: a
+- image-processor sharpening: an unsharp mask ``x + sharpen * core(x - G(x))`` with a
+  Gaussian G of ``sharpen_sigma_px`` and coring (detail within ``sharpen_threshold``
+  of 0 is dropped, the rest shrunk by it, so render noise and the denoiser's speckle in
+  defocused areas are not amplified), as cameras sharpen after demosaicing; without it
+  the denoised frames look soft next to photographs. Applied before the sensor noise: a
   camera denoises before it sharpens, so its grain is not amplified;
 - vignetting: gain ``1 - vignette * r^2``, r = distance from the centre over the half
   diagonal (natural cos^4-like fall-off of a wide-open lens, mild);
@@ -47,6 +49,7 @@ class CameraFx:
     iso_range: tuple[float, float] = (0.5, 2.0)
     sharpen: float = 0.6
     sharpen_sigma_px: float = 1.0
+    sharpen_threshold: float = 0.012
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -117,7 +120,11 @@ def apply_camera_fx(rgb: np.ndarray, key: tuple[int, ...], fx: CameraFx = CAMERA
     if fx.softness:
         img = _blur3(img, fx.softness)
     if fx.sharpen:
-        img = np.clip(img + fx.sharpen * (img - _gauss(img, fx.sharpen_sigma_px)), 0.0, 1.0)
+        detail = img - _gauss(img, fx.sharpen_sigma_px)
+        # Coring: detail below the threshold (render noise, the denoiser's speckle in
+        # defocused areas) is not amplified.
+        detail = np.sign(detail) * np.maximum(np.abs(detail) - fx.sharpen_threshold, 0.0)
+        img = np.clip(img + fx.sharpen * detail, 0.0, 1.0)
     lin = np.power(img, GAMMA)
     if fx.vignette:
         lin *= (1.0 - fx.vignette * r2)[..., None]

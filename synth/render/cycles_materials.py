@@ -74,6 +74,11 @@ SCLERA = (0.6, 0.56, 0.52)
 CORNEA_IOR = 2.0
 
 
+# Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
+# stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
+KNIT_STITCH_M = (0.0045, 0.0035)
+KNIT_RADIUS_M = 0.15
+KNIT_AXIS_Z_M = 0.1
 # Expression and age lines (``_wrinkles``, ``wrinkle_depths``): the groove's bump height
 # (in units of the skin bump's) and the albedo darkening at full depth.
 WRINKLE_BUMP = 2.5
@@ -375,15 +380,37 @@ def _hair_shell(bpy, detail_image):
     return mat
 
 
+def _knit(nb):
+    """Stockinette stitches (0 between columns .. 1 on a loop): columns of V-shaped loops
+    KNIT_STITCH_M wide and high, laid out in the rest pose on a cylinder about the body's
+    vertical axis (arc length round it, height), so columns run down the torso and the
+    hanging sleeves whatever the asset's UV islands do."""
+    rest = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
+    x, y, z = rest.outputs
+    angle = nb.math("ARCTAN2", x, nb.math("SUBTRACT", KNIT_AXIS_Z_M, z))
+    w, h = KNIT_STITCH_M
+    col = nb.math("MULTIPLY", angle, KNIT_RADIUS_M / w)
+    fc = nb.math("SUBTRACT", nb.math("FRACT", col), 0.5)  # -0.5 .. 0.5 across a column
+    chevron = nb.math("MULTIPLY_ADD", nb.math("ABSOLUTE", fc), 0.8, nb.math("MULTIPLY", y, 1 / h))
+    loop = nb.math("MULTIPLY_ADD", nb.math("COSINE", nb.math("MULTIPLY", chevron, 2 * np.pi)),
+                   0.35, 0.65)  # fmt: skip
+    across = nb.math("MULTIPLY_ADD", nb.math("MULTIPLY", fc, fc), -4.0, 1.0)
+    return nb.math("MULTIPLY", loop, nb.math("POWER", nb.math("MAXIMUM", across, 0.0), 0.5))
+
+
 def _cloth(bpy, detail_image):
-    """A long-sleeved knit top: ``clothing_rgb`` darkened in soft folds, sheen, weave bump."""
+    """A long-sleeved knit top: ``clothing_rgb`` darkened in soft folds and between the
+    stitches (``_knit``), sheen, a stitch and weave bump."""
     mat, nb, out = _new_material(bpy, "fd_cloth", detail_image)
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     weave, _, _, _ = nb.detail(uv, 80.0)
     _, _, folds, _ = nb.detail(uv, 4.0)
+    knit = _knit(nb)
     col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
+    col = nb.mix_color(nb.math("MULTIPLY_ADD", knit, -0.25, 0.25), col, (0, 0, 0, 1))
     bsdf = nb.principled("bsdf", Base_Color=col, Roughness=0.85, Sheen_Weight=0.6)
-    nb.bump(nb.math("MULTIPLY", weave, 2.0), 0.22, 0.0004, bsdf)
+    nb.bump(nb.math("MULTIPLY_ADD", knit, 1.5, nb.math("MULTIPLY", weave, 0.6)), 0.3, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 

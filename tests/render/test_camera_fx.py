@@ -88,3 +88,8 @@ def test_sharpening_raises_edge_contrast_only():
     assert abs(out.mean() - img.mean()) < 0.5
     soft = apply_camera_fx(img, (0, 0), CameraFx(0.0, 0.0, 0.0, 0.0, 0.0, sharpen=0.0))
     assert np.array_equal(soft, img)
+    # Coring: +-1 level of render noise is below the threshold and is not amplified.
+    grain = (128 + np.random.default_rng(0).integers(-1, 2, (32, 64, 3))).astype(np.uint8)
+    assert np.array_equal(apply_camera_fx(grain, (0, 0), only), grain)
+    loud = apply_camera_fx(grain, (0, 0), CameraFx(0, 0, 0, 0, 0, sharpen=0.6, sharpen_threshold=0))
+    assert loud.astype(int).std() > grain.astype(int).std()

@@ -340,3 +340,39 @@ def wrinkle_coords(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
     far = off_v & ~on_v
     a[far], b[far] = 1.0, 1.0
     return a.astype(np.float32), b.astype(np.float32)
+
+
+def eyeball_vertices(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex indices of the two eyeballs (sclera, iris, pupil): (image-left eye, whose lid
+    landmarks are 36-39; image-right eye, 42-45), split by the template's x sign."""
+    ball = np.unique(asset.faces[np.isin(asset.face_part, [PART_SCLERA, PART_IRIS, PART_PUPIL])])
+    x = asset.template[ball, 0]
+    return ball[x < 0], ball[x >= 0]
+
+
+def below_upper_lid(
+    verts: np.ndarray, landmarks: np.ndarray, rotation: np.ndarray, eyes: tuple
+) -> np.ndarray:
+    """(len(eyes[0]) + len(eyes[1]),) float32: how far (m) each eyeball vertex lies below
+    its upper lid's margin, measured along the head's up direction in the head's frontal
+    plane (the margin: the upper-lid landmarks 36-39 / 42-45, linear in between and
+    beyond), for the sample's posed ``verts`` and ``landmarks`` (camera frame) and
+    camera-from-head ``rotation``. Smooth in position, so it interpolates well over the
+    coarse eyeball; the sclera and iris shaders turn it into the lid's shadow."""
+    R = np.asarray(rotation, np.float64)
+    right, up = R[:, 0], -R[:, 1]
+    out = []
+    for vids, lid in zip(eyes, (landmarks[36:40], landmarks[42:46]), strict=True):
+        lid = np.asarray(lid, np.float64)
+        lx, ly = lid @ right, lid @ up
+        order = np.argsort(lx)
+        lx, ly = lx[order], ly[order]
+        p = np.asarray(verts[vids], np.float64)
+        px, py = p @ right, p @ up
+        y_lid = np.interp(px, lx, ly)
+        # Beyond the corners continue the end segments' slopes (np.interp holds them flat).
+        lo, hi = px < lx[0], px > lx[-1]
+        y_lid[lo] = ly[0] + (px[lo] - lx[0]) * (ly[1] - ly[0]) / (lx[1] - lx[0])
+        y_lid[hi] = ly[-1] + (px[hi] - lx[-1]) * (ly[-1] - ly[-2]) / (lx[-1] - lx[-2])
+        out.append(y_lid - py)
+    return np.concatenate(out).astype(np.float32)

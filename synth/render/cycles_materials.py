@@ -74,6 +74,9 @@ SCLERA = (0.6, 0.56, 0.52)
 CORNEA_IOR = 2.0
 
 
+# Shadow of the upper lid on the eye (``_lid_shadow``): strength and fall-off (m).
+LID_SHADOW = 0.55
+LID_SHADOW_M = 0.0018
 # Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
 # stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
 KNIT_STITCH_M = (0.0045, 0.0035)
@@ -415,6 +418,17 @@ def _cloth(bpy, detail_image):
     return mat
 
 
+def _lid_shadow(nb, col):
+    """``col`` darkened under the upper lid (``lid_below``, m below its margin): the lid
+    and lashes shade the top of the eye by up to LID_SHADOW within ~LID_SHADOW_M. The
+    coarse eyeball and Cycles' soft key light leave the sclera evenly lit to the lid's
+    edge, which reads as a painted eye."""
+    below = nb.math("MAXIMUM", nb.attribute("lid_below").outputs["Fac"], 0.0)
+    shade = nb.math("MULTIPLY", nb.math("EXPONENT", nb.math(
+        "MULTIPLY", below, -1.0 / LID_SHADOW_M)), LID_SHADOW)  # fmt: skip
+    return nb.mix_color(shade, col, (0.0, 0.0, 0.0, 1.0))
+
+
 def _eye(bpy, name: str, detail_image):
     """Sclera or iris (which also draws the pupil), each under a glossy cornea-like coat."""
     mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
@@ -427,7 +441,7 @@ def _eye(bpy, name: str, detail_image):
         red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.7), 0.25)
         col = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
         col = nb.mix_color(0.12, col, nb.gray(blot), blend="OVERLAY")
-        nb.link(col, bsdf.inputs["Base Color"])
+        nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
     else:  # the iris, also drawn on the pupil's faces: a round pupil
         xy = nb.attribute("iris_xy").outputs["Vector"]
         sep = nb.new("ShaderNodeSeparateXYZ")
@@ -453,7 +467,7 @@ def _eye(bpy, name: str, detail_image):
                        (0.02, 0.018, 0.02, 1.0))  # fmt: skip
         col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
         col = nb.mix_color(nb.smoothstep(0.31, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
-        nb.link(col, bsdf.inputs["Base Color"])
+        nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 

@@ -36,9 +36,11 @@ from synth.render.cycles_camera import (
 )
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
+    below_upper_lid,
     corner_frames,
     cover_weights,
     detail_uv,
+    eyeball_vertices,
     face_to_vertex,
     iris_coords,
     material_slots,
@@ -60,6 +62,7 @@ from synth.spec import SceneSpec
 CV_TO_BLENDER = np.array([1.0, -1.0, -1.0], dtype=np.float32)
 KEY_RADIUS_M = 0.25  # soft key light (a small softbox)
 FILL_RADIUS_M = 0.12
+LID_NONE_M = 1.0  # ``lid_below`` off the eyeballs: far below any lid (no shadow)
 SHARP_DEG = 50.0  # background edges sharper than this shade (and are lit) flat
 VIEW_TRANSFORM = "Filmic"
 LOOK = "Medium High Contrast"
@@ -236,6 +239,8 @@ class CyclesScene:
             "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
             "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
         }
+        self._eye_split = eyeball_vertices(asset)
+        self._eyeballs = np.concatenate(self._eye_split)
         attrs["wrinkle_a"], attrs["wrinkle_b"] = (
             ("FLOAT_VECTOR", "vector", w) for w in wrinkle_coords(asset)
         )
@@ -265,6 +270,8 @@ class CyclesScene:
                 )
             if name == "fd_hair_shell":
                 mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
+            else:  # per sample: below_upper_lid on the eyeballs
+                mesh.attributes.new("lid_below", "FLOAT", "POINT")
             obj = bpy.data.objects.new(name, mesh)
             # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
             obj.cycles.shadow_terminator_geometry_offset = 0.1
@@ -323,9 +330,15 @@ class CyclesScene:
         if new_hair:
             self._hair_key = key
             self._thickness = shell_thickness(self.asset, spec.identity.hair_shape)
+        lid = np.full(nv, LID_NONE_M, np.float32)
+        lid[self._eyeballs] = below_upper_lid(
+            geo.vertices[:nv], geo.landmarks_3d, geo.head_rotation, self._eye_split
+        )
         for obj, vids in zip(self.head, self._head_vids, strict=True):
             mesh = obj.data
             mesh.vertices.foreach_set("co", co[vids].ravel())
+            if "lid_below" in mesh.attributes:
+                mesh.attributes["lid_below"].data.foreach_set("value", lid[vids])
             if new_hair and "hair_t" in mesh.attributes:
                 mesh.attributes["hair_t"].data.foreach_set("value", self._thickness[vids])
             mesh.update()

@@ -382,6 +382,12 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     nodes = cycles._scene.materials["body"].node_tree.nodes
     for key, value in wrinkle_depths(spec).items():
         assert nodes[key].outputs[0].default_value == pytest.approx(value, abs=1e-6)
+    # The upper lid's shadow: eyeballs get their distance below the lid, the rest none.
+    lid = np.zeros(len(body.vertices), np.float32)
+    body.attributes["lid_below"].data.foreach_get("value", lid)
+    ball = np.isin(vids, cycles._scene._eyeballs)
+    assert ball.sum() == len(cycles._scene._eyeballs) and (lid[~ball] == 1.0).all()
+    assert np.all(np.abs(lid[ball]) < 0.03) and (lid[ball] > 0).mean() > 0.3
 
 
 def test_baked_background_light_matches_diffuse_shading(cycles, asset):

@@ -1,8 +1,10 @@
-"""Painted stubble of the Cycles skin: where (beard area) and who (per identity)."""
+"""Cycles shading data of the head (numpy): stubble area, expression and age lines, the
+upper lid's shadow on the eyes."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synth.render.cycles_head import beard_weights
 from synth.render.cycles_materials import identity_beard
@@ -86,3 +88,25 @@ def test_wrinkle_depths_follow_age_and_expression():
     assert frown["wr_glabella"] > 0.3 and frown["wr_forehead"] == 0.0
     raised = depths(2 / 3, {"browInnerUp": 0.8})
     assert raised["wr_forehead"] > 0.3
+
+
+def test_below_upper_lid_is_measured_along_the_heads_up_direction(asset):
+    from synth.render.cycles_head import below_upper_lid, eyeball_vertices
+    from synth.scene import head_rotation
+
+    left, right = eyeball_vertices(asset)
+    assert len(left) == len(right) > 30 and (asset.template[left, 0] < 0).all()
+    lm = np.zeros((68, 3))
+    lm[36:40] = [[-0.045, 0.0, 0], [-0.04, -0.004, 0], [-0.03, -0.004, 0], [-0.02, 0.0, 0]]
+    lm[42:46] = lm[36:40] * [-1, 1, 1]
+    verts = np.zeros((asset.n_vertices, 3))
+    verts[left] = [-0.035, 0.003, 0.0]  # 7 mm below the left lid's flat middle (y down)
+    verts[right] = [0.035, -0.006, 0.0]  # 2 mm above the right one
+    got = below_upper_lid(verts, lm, np.eye(3), (left, right))
+    np.testing.assert_allclose(got[: len(left)], 0.007, atol=1e-6)
+    np.testing.assert_allclose(got[len(left) :], -0.002, atol=1e-6)
+    R = head_rotation(25.0, -10.0, 8.0)  # the same face turned: the same distances
+    turned = below_upper_lid(verts @ R.T, lm @ R.T, R, (left, right))
+    np.testing.assert_allclose(turned, got, atol=1e-6)
+    verts[left] = [-0.05, 0.0, 0.0]  # beyond the outer corner: the end slope continues
+    assert below_upper_lid(verts, lm, np.eye(3), (left, right))[0] == pytest.approx(-0.004)

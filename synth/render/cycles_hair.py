@@ -196,7 +196,11 @@ def _brows(asset: HeadAsset, surf: _Surface, rng) -> StrandSet:
         w = np.abs(p[:, 1] - y_line) / half
         w = w + 0.25 * np.maximum(t - 0.95, 0) / 0.15 + 0.4 * np.maximum(-0.02 - t, 0) / 0.08
         w = w * rng.uniform(0.75, 1.15, len(w))  # a ragged edge, not a drawn outline
-        keep = np.flatnonzero((w < 1.0) & (t > -0.08) & (t < 1.08))[:BROW_STRANDS]
+        # The brow's head (medial end) is sparser than its body: real brows start from the
+        # skin in a few upright hairs; uniform density made a dark knot there.
+        head = 0.35 + 0.65 * np.clip((t + 0.05) / 0.35, 0.0, 1.0) ** 1.5
+        thin = rng.random(len(t)) < head
+        keep = np.flatnonzero((w < 1.0) & (t > -0.08) & (t < 1.08) & thin)[:BROW_STRANDS]
         tri, bary, p, n, t, w = tri[keep], bary[keep], p[keep], n[keep], t[keep], w[keep]
         y_line = y_line[keep]
         # Medial hairs point up, the rest laterally and slightly down; the upper half of

@@ -281,41 +281,70 @@ def _groove(nb, u, width: float):
     return nb.math("EXPONENT", nb.math("MULTIPLY", nb.math("MULTIPLY", q, q), -1.0))
 
 
-def _band(nb, x, lo: float, hi: float, soft: float):
+def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
+    """numpy twin of NodeBuilder.smoothstep (Map Range, smoothstep, clamped)."""
+    t = np.clip((np.asarray(x, np.float64) - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _band(x: np.ndarray, lo: float, hi: float, soft: float) -> np.ndarray:
     """1 inside [lo, hi], fading to 0 over ``soft`` beyond each end."""
-    return nb.math("MULTIPLY", nb.smoothstep(lo - soft, lo, x), nb.smoothstep(hi + soft, hi, x))
+    return _smoothstep(lo - soft, lo, x) * _smoothstep(hi + soft, hi, x)
+
+
+def wrinkle_bands(coords: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """(V,4) float32: where each family of lines may show (nasolabial, forehead, frown,
+    crow's feet), from the ``wrinkle_coords`` fields. These windows are centimetres wide,
+    so they are per-vertex weights (times the sample's ``wrinkle_depths``: the ``wrinkle_w``
+    attribute); only the millimetre-narrow line profiles are evaluated per shading point
+    (``_wrinkles``), which keeps the skin shader -- evaluated three times over by its bump
+    -- cheap."""
+    a, b = (np.asarray(c, np.float64) for c in coords)
+    nl_along, height, gl_across = a[:, 1], a[:, 2], b[:, 0]
+    angle, radius = b[:, 1], b[:, 2]
+    out = np.stack([
+        _band(nl_along, 0.08, 0.75, 0.2),
+        _band(height, *FOREHEAD_BAND_M, 0.006) * _band(gl_across, -0.01, 0.03, 0.012),
+        _band(height, -0.004, 0.014, 0.004),
+        _band(radius, 0.005, 0.016, 0.004) * _band(angle, -0.7, 0.6, 0.25),
+    ], axis=1)  # fmt: skip
+    return out.astype(np.float32)
+
+
+def wrinkle_weights(bands: np.ndarray, spec) -> np.ndarray:
+    """(V,4) float32 ``wrinkle_w`` of a sample: ``wrinkle_bands`` times its
+    ``wrinkle_depths`` (nasolabial, forehead, frown, crow's feet)."""
+    d = wrinkle_depths(spec)
+    depth = np.array([d["wr_nasolabial"], d["wr_forehead"], d["wr_glabella"], d["wr_crow"]])
+    return (bands * depth.astype(np.float32)).astype(np.float32)
 
 
 def _wrinkles(nb):
-    """Expression and age lines as a groove weight (0 flat .. ~1 in a line), from the
-    ``wrinkle_a``/``wrinkle_b`` coordinates (synth.render.cycles_head.wrinkle_coords) and
-    the per-sample depths ``wr_nasolabial``, ``wr_forehead``, ``wr_glabella``, ``wr_crow``
-    (``wrinkle_depths``): nasolabial folds, forehead lines, the two vertical frown lines
-    between the brows, crow's feet."""
+    """Expression and age lines as a groove weight (0 flat .. ~1 in a line): the line
+    profiles from the ``wrinkle_a``/``wrinkle_b`` coordinates
+    (synth.render.cycles_head.wrinkle_coords) times the per-vertex, per-sample
+    ``wrinkle_w`` weights (``wrinkle_weights``): nasolabial folds, forehead lines, the two
+    vertical frown lines between the brows, crow's feet."""
     sa, sb = nb.new("ShaderNodeSeparateXYZ"), nb.new("ShaderNodeSeparateXYZ")
     nb.link(nb.attribute("wrinkle_a").outputs["Vector"], sa.inputs[0])
     nb.link(nb.attribute("wrinkle_b").outputs["Vector"], sb.inputs[0])
-    nl_across, nl_along, height = sa.outputs
-    gl_across, angle, radius = sb.outputs
+    nl_across, _, height = sa.outputs
+    gl_across, angle, _ = sb.outputs
+    w_attr = nb.attribute("wrinkle_w")
+    w = nb.new("ShaderNodeSeparateColor")
+    nb.link(w_attr.outputs["Color"], w.inputs[0])
     # The fold: a crease 2 mm wide, deepest between nose wing and mouth corner.
-    nl = nb.math("MULTIPLY", _groove(nb, nl_across, 0.002), _band(nb, nl_along, 0.08, 0.75, 0.2))
-    nl = nb.math("MULTIPLY", nl, nb.value("wr_nasolabial", 0.0))
+    nl = nb.math("MULTIPLY", _groove(nb, nl_across, 0.002), w.outputs[0])
     # Forehead: parallel lines every FOREHEAD_SPACING_M across the band above the brows.
     lines = nb.math("COSINE", nb.math("MULTIPLY", height, 2 * np.pi / FOREHEAD_SPACING_M))
     lines = nb.math("POWER", nb.math("MULTIPLY_ADD", lines, 0.5, 0.5), 8.0)
-    fh = nb.math("MULTIPLY", lines, _band(nb, height, *FOREHEAD_BAND_M, 0.006))
-    fh = nb.math("MULTIPLY", fh, _band(nb, gl_across, -0.01, 0.03, 0.012))
-    fh = nb.math("MULTIPLY", fh, nb.value("wr_forehead", 0.0))
+    fh = nb.math("MULTIPLY", lines, w.outputs[1])
     # Frown lines: two short vertical grooves from the brows' inner ends upwards.
-    gl = _band(nb, height, -0.004, 0.014, 0.004)
-    gl = nb.math("MULTIPLY", _groove(nb, gl_across, 0.0012), gl)
-    gl = nb.math("MULTIPLY", gl, nb.value("wr_glabella", 0.0))
+    gl = nb.math("MULTIPLY", _groove(nb, gl_across, 0.0012), w.outputs[2])
     # Crow's feet: a fan of ~5 lines out of the outer eye corner, 5-16 mm from it.
     fan = nb.math("POWER", nb.math("MULTIPLY_ADD", nb.math("COSINE", nb.math(
         "MULTIPLY", angle, 9.0)), 0.5, 0.5), 6.0)  # fmt: skip
-    cf = nb.math("MULTIPLY", fan, _band(nb, radius, 0.005, 0.016, 0.004))
-    cf = nb.math("MULTIPLY", cf, _band(nb, angle, -0.7, 0.6, 0.25))
-    cf = nb.math("MULTIPLY", cf, nb.value("wr_crow", 0.0))
+    cf = nb.math("MULTIPLY", fan, w_attr.outputs["Alpha"])
     total = nb.math("ADD", nb.math("ADD", nl, fh), nb.math("ADD", gl, cf))
     return nb.math("MINIMUM", total, 1.0)
 
@@ -599,8 +628,6 @@ def update_materials(mats: dict, spec) -> None:
     cloth = mats["cloth"].node_tree.nodes["clothing_rgb"].outputs[0]
     set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
     for key, value in identity_skin_detail(ident.identity_id).items():
-        set_if_changed(body[key].outputs[0], value)
-    for key, value in wrinkle_depths(spec).items():
         set_if_changed(body[key].outputs[0], value)
     beard = identity_beard(ident.identity_id, ident.phenotypes.get("gender", 0.5))
     set_if_changed(body["beard"].outputs[0], beard)

@@ -53,6 +53,9 @@ from synth.render.cycles_materials import (
     build_materials,
     skin_colors,
     update_materials,
+    wrinkle_bands,
+    wrinkle_depths,
+    wrinkle_weights,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
 from synth.render.cycles_scalp import flow_uv, rooted_out
@@ -239,6 +242,8 @@ class CyclesScene:
             "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
             "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
         }
+        self._wrinkle_bands = wrinkle_bands(wrinkle_coords(asset))
+        self._wrinkle_key = None
         self._eye_split = eyeball_vertices(asset)
         self._eyeballs = np.concatenate(self._eye_split)
         attrs["wrinkle_a"], attrs["wrinkle_b"] = (
@@ -270,8 +275,9 @@ class CyclesScene:
                 )
             if name == "fd_hair_shell":
                 mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
-            else:  # per sample: below_upper_lid on the eyeballs
+            else:  # per sample: below_upper_lid on the eyeballs, wrinkle_weights
                 mesh.attributes.new("lid_below", "FLOAT", "POINT")
+                mesh.attributes.new("wrinkle_w", "FLOAT_COLOR", "POINT")
             obj = bpy.data.objects.new(name, mesh)
             # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
             obj.cycles.shadow_terminator_geometry_offset = 0.1
@@ -334,11 +340,16 @@ class CyclesScene:
         lid[self._eyeballs] = below_upper_lid(
             geo.vertices[:nv], geo.landmarks_3d, geo.head_rotation, self._eye_split
         )
+        wkey = tuple(wrinkle_depths(spec).values())
+        wrinkles = None if wkey == self._wrinkle_key else wrinkle_weights(self._wrinkle_bands, spec)
+        self._wrinkle_key = wkey
         for obj, vids in zip(self.head, self._head_vids, strict=True):
             mesh = obj.data
             mesh.vertices.foreach_set("co", co[vids].ravel())
             if "lid_below" in mesh.attributes:
                 mesh.attributes["lid_below"].data.foreach_set("value", lid[vids])
+                if wrinkles is not None:
+                    mesh.attributes["wrinkle_w"].data.foreach_set("color", wrinkles[vids].ravel())
             if new_hair and "hair_t" in mesh.attributes:
                 mesh.attributes["hair_t"].data.foreach_set("value", self._thickness[vids])
             mesh.update()

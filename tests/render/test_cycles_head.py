@@ -110,3 +110,21 @@ def test_below_upper_lid_is_measured_along_the_heads_up_direction(asset):
     np.testing.assert_allclose(turned, got, atol=1e-6)
     verts[left] = [-0.05, 0.0, 0.0]  # beyond the outer corner: the end slope continues
     assert below_upper_lid(verts, lm, np.eye(3), (left, right))[0] == pytest.approx(-0.004)
+
+
+def test_wrinkle_bands_window_each_family(asset):
+    """The per-vertex windows: the nasolabial one on the cheeks beside the nose, none on
+    the forehead's lines at the nose tip, all in [0, 1]."""
+    from synth.render.cycles_head import wrinkle_coords
+    from synth.render.cycles_materials import wrinkle_bands
+
+    bands = wrinkle_bands(wrinkle_coords(asset))
+    assert bands.shape == (asset.n_vertices, 4) and bands.min() >= 0 and bands.max() <= 1
+    v, lm = asset.template, asset.landmarks(asset.template)
+    skin = np.unique(asset.faces[asset.face_part == 0])
+    near = lambda p: skin[np.argsort(np.linalg.norm(v[skin] - p, axis=1))[:3]]  # noqa: E731
+    beside_nose = near((lm[31] + lm[48]) / 2 + [-0.008, 0, 0])
+    assert bands[beside_nose, 0].min() > 0.5
+    assert bands[near(lm[30]), 1].max() == 0.0  # no forehead lines on the nose tip
+    assert bands[near(lm[19] + [0, -0.025, 0]), 1].min() > 0.5  # but above the brow
+    assert bands[near(lm[8]), :].max() == 0.0  # nothing on the chin

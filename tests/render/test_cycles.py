@@ -276,7 +276,7 @@ def test_depth_of_field_and_camera_fx(cycles, specs):
 
 def test_skin_model_and_camera_response(specs):
     from synth.render.cycles_camera import REC709_Y, metered_exposure, white_balance_gains
-    from synth.render.cycles_materials import skin_colors
+    from synth.render.cycles_traits import skin_colors
 
     y = [skin_colors(t, 0)["skin"] @ REC709_Y for t in np.linspace(0, 1, 6)]
     assert np.all(np.diff(y) < 0), "darker tone must give darker skin"
@@ -296,7 +296,7 @@ def test_skin_model_and_camera_response(specs):
 
 def test_light_skin_is_desaturated_about_its_luminance():
     from synth.render.cycles_camera import REC709_Y
-    from synth.render.cycles_materials import (
+    from synth.render.cycles_traits import (
         identity_blood,
         melanin_from_tone,
         pigment_albedo,
@@ -315,7 +315,7 @@ def test_light_skin_is_desaturated_about_its_luminance():
 
 def test_eye_and_skin_detail_are_pure_functions():
     from synth.render.cycles_camera import REC709_Y
-    from synth.render.cycles_materials import identity_skin_detail, iris_colors
+    from synth.render.cycles_traits import identity_skin_detail, iris_colors
 
     blue = (0.1, 0.2, 0.35)
     a, b = iris_colors(blue, 3), iris_colors(blue, 3)
@@ -370,7 +370,7 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     """The line coordinates are on the head mesh, and each render sets the per-vertex
     line weights to the sample's ``wrinkle_weights``."""
     from synth.render.cycles_head import wrinkle_coords
-    from synth.render.cycles_materials import wrinkle_bands, wrinkle_weights
+    from synth.render.cycles_traits import wrinkle_bands, wrinkle_weights
 
     body = cycles._scene.head[0].data
     vids = cycles._scene._head_vids[0]

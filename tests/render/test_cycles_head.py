@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synth.render.cycles_head import beard_weights
-from synth.render.cycles_materials import identity_beard
+from synth.render.cycles_traits import identity_beard
 from synth.spec import MASK_CLASS_IDS as C
 
 
@@ -64,7 +64,7 @@ def test_wrinkle_lines_lie_where_faces_fold(asset):
 
 def test_wrinkle_depths_follow_age_and_expression():
     from synth.config import load_config
-    from synth.render.cycles_materials import age_years, wrinkle_depths
+    from synth.render.cycles_traits import age_years, wrinkle_depths
     from synth.sampling import sample_spec
 
     assert age_years(2 / 3) == 25 and age_years(1.0) == 90 and abs(age_years(0.55) - 20) < 0.5
@@ -116,7 +116,7 @@ def test_wrinkle_bands_window_each_family(asset):
     """The per-vertex windows: the nasolabial one on the cheeks beside the nose, none on
     the forehead's lines at the nose tip, all in [0, 1]."""
     from synth.render.cycles_head import wrinkle_coords
-    from synth.render.cycles_materials import wrinkle_bands
+    from synth.render.cycles_traits import wrinkle_bands
 
     bands = wrinkle_bands(wrinkle_coords(asset))
     assert bands.shape == (asset.n_vertices, 4) and bands.min() >= 0 and bands.max() <= 1

@@ -336,8 +336,11 @@ class CyclesScene:
         lid[self._eyeballs] = below_upper_lid(
             geo.vertices[:nv], geo.landmarks_3d, geo.head_rotation, self._eye_split
         )
-        wkey = tuple(wrinkle_depths(spec).values())
-        wrinkles = None if wkey == self._wrinkle_key else wrinkle_weights(self._wrinkle_bands, spec)
+        depths = wrinkle_depths(spec)
+        wkey = tuple(depths.values())
+        wrinkles = (
+            None if wkey == self._wrinkle_key else wrinkle_weights(self._wrinkle_bands, depths)
+        )
         self._wrinkle_key = wkey
         for obj, vids in zip(self.head, self._head_vids, strict=True):
             mesh = obj.data

@@ -135,10 +135,9 @@ def wrinkle_bands(coords: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def wrinkle_weights(bands: np.ndarray, spec) -> np.ndarray:
+def wrinkle_weights(bands: np.ndarray, d: dict[str, float]) -> np.ndarray:
     """(V,4) float32 ``wrinkle_w`` of a sample: ``wrinkle_bands`` times its
-    ``wrinkle_depths`` (nasolabial, forehead, frown, crow's feet)."""
-    d = wrinkle_depths(spec)
+    ``wrinkle_depths`` ``d`` (nasolabial, forehead, frown, crow's feet)."""
     depth = np.array([d["wr_nasolabial"], d["wr_forehead"], d["wr_glabella"], d["wr_crow"]])
     return (bands * depth.astype(np.float32)).astype(np.float32)
 

@@ -370,7 +370,7 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     """The line coordinates are on the head mesh, and each render sets the per-vertex
     line weights to the sample's ``wrinkle_weights``."""
     from synth.render.cycles_head import wrinkle_coords
-    from synth.render.cycles_traits import wrinkle_bands, wrinkle_weights
+    from synth.render.cycles_traits import wrinkle_bands, wrinkle_depths, wrinkle_weights
 
     body = cycles._scene.head[0].data
     vids = cycles._scene._head_vids[0]
@@ -381,7 +381,7 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     cycles.render(spec)
     w = np.zeros(4 * len(body.vertices), np.float32)
     body.attributes["wrinkle_w"].data.foreach_get("color", w)
-    want = wrinkle_weights(wrinkle_bands(wrinkle_coords(asset)), spec)[vids]
+    want = wrinkle_weights(wrinkle_bands(wrinkle_coords(asset)), wrinkle_depths(spec))[vids]
     np.testing.assert_allclose(w.reshape(-1, 4), want, atol=1e-6)
     assert want.max() > 0.05  # some line shows on this sample
     # The upper lid's shadow: eyeballs get their distance below the lid, the rest none.

@@ -229,7 +229,7 @@ def test_settings_and_save_blend(cycles, specs, tmp_path):
     s = cycles.settings()
     assert s["samples"] == 4 and s["denoiser"] == "OPENIMAGEDENOISE"
     assert s["device"] == "cpu" and s["blender"] == bpy.app.version_string
-    from synth.render.cycles_scene import LOOK, VIEW_TRANSFORM
+    from synth.render.cycles_settings import LOOK, VIEW_TRANSFORM
 
     assert (s["view_transform"], s["look"]) == (VIEW_TRANSFORM, LOOK)
     from synth.render.cycles import DEFAULT_FSTOP

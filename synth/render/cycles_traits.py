@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from assets_pipeline.head_asset import maleness
 from synth.render.cycles_camera import REC709_Y
 
 # Two-pigment skin model: ln(albedo) = ln(BASE) - melanin * K_MELANIN - blood * K_BLOOD
@@ -85,12 +86,12 @@ def identity_skin_detail(identity_id: int) -> dict[str, float]:
 
 
 def identity_beard(identity_id: int, gender: float) -> float:
-    """Stubble / beard-shadow strength in [0, 0.75]: 0 below gender 0.45 (female
-    phenotypes), ramping to full at 0.75; per identity from clean-shaven (a third of
-    them) to a few days' growth."""
-    maleness = float(np.clip((gender - 0.45) / 0.3, 0.0, 1.0))
+    """Stubble / beard-shadow strength in [0, 0.75]: 0 below maleness 0.45 (anny gender
+    above 0.55: female phenotypes), ramping to full at maleness 0.75 (gender 0.25); per
+    identity from clean-shaven (a third of them) to a few days' growth."""
+    male = float(np.clip((maleness(gender) - 0.45) / 0.3, 0.0, 1.0))
     growth = max(0.0, identity_unit(identity_id, "beard") * 1.5 - 0.5)
-    return 0.75 * maleness * growth
+    return 0.75 * male * growth
 
 
 def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:

@@ -162,7 +162,7 @@ def test_clothing_colours_are_mostly_muted():
 @pytest.mark.parametrize("p", [0.0, 0.3, 0.85, 1.0])
 def test_hair_share_and_baldness_by_gender(p):
     """hair_probability is the share of identities with hair; baldness goes with male
-    phenotypes (gender 1); 0 and 1 mean nobody and everybody."""
+    phenotypes (anny's gender 0); 0 and 1 mean nobody and everybody."""
     from synth.sampling import sample_identity
 
     cfg = load_config(None, {"identity.hair_probability": p})
@@ -171,7 +171,39 @@ def test_hair_share_and_baldness_by_gender(p):
     gender = np.array([i.phenotypes["gender"] for i in ids])
     assert abs(hair.mean() - p) < 0.04
     if 0 < p < 1:
-        assert hair[gender < 0.3].mean() > hair[gender > 0.7].mean()
+        assert hair[gender > 0.7].mean() > hair[gender < 0.3].mean()
+
+
+def test_gender_is_bimodal_within_its_envelope():
+    """Half the identities at each end of the gender envelope, none in the androgynous
+    middle; a spread of half the envelope is the uniform draw."""
+    from synth.sampling import sample_identity
+
+    cfg = load_config(None, {"identity.gender": {"lo": 0.1, "hi": 0.9}})
+    g = np.array([sample_identity(cfg, 2, i, []).phenotypes["gender"] for i in range(2000)])
+    assert g.min() >= 0.1 and g.max() <= 0.9
+    assert not np.any((g > 0.3) & (g < 0.7))
+    assert abs(np.mean(g < 0.5) - 0.5) < 0.04
+    envelope = {"identity.gender": {"lo": 0.1, "hi": 0.9}}
+    cfg = load_config(None, {**envelope, "identity.gender_spread": 1})
+    g = np.array([sample_identity(cfg, 2, i, []).phenotypes["gender"] for i in range(2000)])
+    assert np.histogram(g, bins=4, range=(0.1, 0.9))[0].min() > 400
+
+
+def test_male_phenotypes_get_receding_temples_and_stubble():
+    """anny's gender axis runs 0 = male .. 1 = female: stubble and receding temples go
+    with gender near 0, never with female phenotypes."""
+    from assets_pipeline.head_asset import maleness
+    from synth.render.cycles_traits import identity_beard
+    from synth.sampling import sample_hair_shape
+
+    assert maleness(0.0) == 1.0 and maleness(1.0) == 0.0
+    beard_f = [identity_beard(i, 0.95) for i in range(300)]
+    beard_m = [identity_beard(i, 0.05) for i in range(300)]
+    assert max(beard_f) == 0.0 and np.mean(np.array(beard_m) > 0) > 0.5
+    t_m = [sample_hair_shape(0, i, 0.0, True)["temples"] for i in range(300)]
+    t_f = [sample_hair_shape(0, i, 1.0, True)["temples"] for i in range(300)]
+    assert np.mean(t_m) > 3 * np.mean(t_f)
 
 
 def test_left_right_local_changes_are_correlated_and_keep_their_spread():

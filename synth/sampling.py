@@ -212,12 +212,18 @@ def sample_gender(rng: np.random.Generator, envelope: Range, spread: float) -> f
 def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool) -> dict:
     """Hair shell coefficients (assets_pipeline.hair_shell) of one identity, from their own
     stream (``spawn_key=(3, identity_id)``) so the other identity traits keep their values.
-    Receding temples are likelier the more male the phenotype (``maleness``)."""
+    Receding temples and the shortest crops are likelier the more male the phenotype
+    (``maleness``): volume in [0.45, 1.15] for male, [0.8, 1.3] for female phenotypes
+    (the shell models short hair only; a full crop reads as a pixie cut, the thinnest as
+    a buzz cut, rare on women)."""
     rng = _rng(seed, 3, identity_id)
-    volume, hairline, temples = rng.uniform(0.45, 1.3), rng.uniform(-1.0, 1.0), rng.uniform()
+    u, hairline, temples = rng.uniform(), rng.uniform(-1.0, 1.0), rng.uniform()
     if not has_hair:
         return dict.fromkeys(HAIR_SHAPES, 0.0)
-    temples = temples * (0.25 + 0.75 * maleness(gender))
+    m = maleness(gender)
+    lo, hi = 0.8 + (0.45 - 0.8) * m, 1.3 + (1.15 - 1.3) * m
+    volume = lo + (hi - lo) * u
+    temples = temples * (0.25 + 0.75 * m)
     return {"volume": float(volume), "hairline": float(hairline), "temples": float(temples)}
 
 

@@ -204,6 +204,9 @@ def test_male_phenotypes_get_receding_temples_and_stubble():
     t_m = [sample_hair_shape(0, i, 0.0, True)["temples"] for i in range(300)]
     t_f = [sample_hair_shape(0, i, 1.0, True)["temples"] for i in range(300)]
     assert np.mean(t_m) > 3 * np.mean(t_f)
+    v_m = np.array([sample_hair_shape(0, i, 0.0, True)["volume"] for i in range(300)])
+    v_f = np.array([sample_hair_shape(0, i, 1.0, True)["volume"] for i in range(300)])
+    assert v_f.min() >= 0.8 and v_m.min() < 0.55 and v_m.max() <= 1.15
 
 
 def test_left_right_local_changes_are_correlated_and_keep_their_spread():

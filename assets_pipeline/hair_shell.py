@@ -11,8 +11,10 @@ the labels (depth, mask class "hair") describe it exactly:
   changes, face units, chain weights), so for any identity, expression and pose it sits
   exactly where its skin vertex is, offset along the template's outward normal;
 - at the template the shell lies ``INSET_M`` *inside* the skin, where it is hidden;
-- ``HAIR_SHAPES`` are three linear bases, thicknesses along that normal (``hair_shapes``,
-  shaped like the other bases). Coefficients come from ``IdentitySpec.hair_shape``:
+- ``SHELL_SHAPES`` are three linear bases, thicknesses along that normal (``hair_shapes``,
+  shaped like the other bases; ``HAIR_SHAPES`` adds the curtain's ``length``,
+  assets_pipeline.hair_curtain, appended at the end of ``add_hair_shell``).
+  Coefficients come from ``IdentitySpec.hair_shape``:
   ``volume`` (0..~1.3: the hair's thickness, thickest on top), ``hairline`` (-1..1:
   lower or higher front hairline) and ``temples`` (0..1: receding temples, an "M").
   The hair shows where the summed thickness exceeds the inset: its hairline is the curve
@@ -20,7 +22,7 @@ the labels (depth, mask class "hair") describe it exactly:
   without hair has all coefficients 0 and no visible shell.
 
 The shell's outer boundary always stays inside the skin (every basis is zero there), so
-no open edge is ever visible. Coordinates: head frame (metres, y down, z back).
+no open edge of the shell is ever visible (the curtain's edges are hair ends). Coordinates: head frame (metres, y down, z back).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from assets_pipeline.head_asset import HeadAsset
 from assets_pipeline.neckline import VERTEX_ARRAYS
 from synth.spec import MASK_CLASS_IDS as C
 
-HAIR_SHAPES: tuple[str, ...] = ("volume", "hairline", "temples")
+SHELL_SHAPES: tuple[str, ...] = ("volume", "hairline", "temples")
+# The shell's bases plus the curtain's (assets_pipeline.hair_curtain): a jaw-length bob.
+HAIR_SHAPES: tuple[str, ...] = (*SHELL_SHAPES, "length")
 PART_HAIR = 7  # face_part code of the shell
 INSET_M = 0.0015  # the shell's depth under the skin at the template (no hair)
 MARGIN_M = 0.03  # shell extent below the scalp label's edge (room for a lower hairline)
@@ -241,7 +245,7 @@ def add_hair_shell(asset: HeadAsset, ref: np.ndarray) -> tuple[HeadAsset, np.nda
         kw[name] = np.concatenate([x, rows(x)], axis=x.ndim - 2)
     kw["template"][n_old:] -= (INSET_M * normals).astype(np.float32)
     new_ref = np.concatenate([ref, shell_ref - INSET_M * normals]).astype(ref.dtype)
-    hair = np.zeros((len(HAIR_SHAPES), n_old + n_shell_v, 3), np.float32)
+    hair = np.zeros((len(SHELL_SHAPES), n_old + n_shell_v, 3), np.float32)
     hair[:, n_old:] = (bases[:, :, None] * normals[None]).astype(np.float32)
     kw["hair_shapes"] = hair
 
@@ -252,16 +256,19 @@ def add_hair_shell(asset: HeadAsset, ref: np.ndarray) -> tuple[HeadAsset, np.nda
         kw[name] = np.take(x, order, axis=x.ndim - 2)
     n_shell = len(shell_faces)
     all_faces = np.concatenate([faces, shell_faces])
-    return dataclasses.replace(
+    shelled = dataclasses.replace(
         asset,
         **kw,
-        hair_names=HAIR_SHAPES,
+        hair_names=SHELL_SHAPES,
         faces=rank[all_faces].astype(np.int32),
         face_region=np.concatenate([asset.face_region, np.full(n_shell, C["hair"], np.uint8)]),
         face_part=np.concatenate([asset.face_part, np.full(n_shell, PART_HAIR, np.uint8)]),
         face_scalp=np.concatenate([asset.face_scalp, np.zeros(n_shell, bool)]),
         uv=np.concatenate([asset.uv, _subdivided_uv(asset.uv[sel], SUBDIVISIONS)]),
-    ), new_ref[order]
+    )
+    from assets_pipeline.hair_curtain import add_hair_curtain
+
+    return add_hair_curtain(shelled, new_ref[order], PART_HAIR)
 
 
 def shell_thickness(asset: HeadAsset, hair_shape: dict[str, float]) -> np.ndarray:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
+from assets_pipeline.hair_curtain import MIN_VOLUME as CURTAIN_MIN_VOLUME
 from assets_pipeline.hair_shell import HAIR_SHAPES
 from assets_pipeline.head_asset import maleness
 from synth.background import pick, srgb_to_linear, wall_paint
@@ -209,6 +210,11 @@ def sample_gender(rng: np.random.Generator, envelope: Range, spread: float) -> f
     return hi - 2.0 * (u - 0.5) * spread
 
 
+# Shares of identities with hair whose hair hangs to the jaw (the curtain), at the female
+# and male ends of the gender axis (linear in between).
+LONG_HAIR_FEMALE, LONG_HAIR_MALE = 0.75, 0.05
+
+
 def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool) -> dict:
     """Hair shell coefficients (assets_pipeline.hair_shell) of one identity, from their own
     stream (``spawn_key=(3, identity_id)``) so the other identity traits keep their values.
@@ -218,13 +224,24 @@ def sample_hair_shape(seed: int, identity_id: int, gender: float, has_hair: bool
     a buzz cut, rare on women)."""
     rng = _rng(seed, 3, identity_id)
     u, hairline, temples = rng.uniform(), rng.uniform(-1.0, 1.0), rng.uniform()
+    long_u = rng.uniform()
     if not has_hair:
         return dict.fromkeys(HAIR_SHAPES, 0.0)
     m = maleness(gender)
     lo, hi = 0.8 + (0.45 - 0.8) * m, 1.3 + (1.15 - 1.3) * m
     volume = lo + (hi - lo) * u
     temples = temples * (0.25 + 0.75 * m)
-    return {"volume": float(volume), "hairline": float(hairline), "temples": float(temples)}
+    # The jaw-length curtain (assets_pipeline.hair_curtain), 0 or 1: most women, few men;
+    # it hangs from a shell of at least its MIN_VOLUME.
+    length = float(long_u < LONG_HAIR_FEMALE + (LONG_HAIR_MALE - LONG_HAIR_FEMALE) * m)
+    if length:
+        volume, temples = max(volume, CURTAIN_MIN_VOLUME), min(temples, 0.3)
+    return {
+        "volume": float(volume),
+        "hairline": float(hairline),
+        "temples": float(temples),
+        "length": length,
+    }
 
 
 def sample_expression(config: GenerateConfig, rng: np.random.Generator) -> ExpressionSpec:

@@ -76,20 +76,33 @@ def _samples(verts, faces, ids, n, rng):
     return ids[pick], bary, point
 
 
+def full_hair(asset: HeadAsset) -> np.ndarray:
+    """(V,3) float64 template vertices with the most hair: the shell at volume 1 and, on
+    assets with the curtain (assets_pipeline.hair_curtain), the curtain hanging."""
+    verts = asset.template.astype(np.float64) + asset.hair_shapes[0].astype(np.float64)
+    if "length" in asset.hair_names:
+        verts += asset.hair_shapes[asset.hair_names.index("length")]
+    return verts
+
+
 def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
     """Scalp strands on the hair shell (see the module docstring); a pure function of the
-    asset and ``seed``. Grown on the shell at volume 1 (the other coefficients 0)."""
+    asset and ``seed``. Grown on the shell at volume 1 with the curtain hanging
+    (``full_hair``; the other coefficients 0)."""
     from scipy.spatial import cKDTree
 
     rng = np.random.default_rng(seed)
     faces = asset.faces.astype(np.int64)
     shell = np.flatnonzero(asset.face_part == PART_HAIR)
-    verts = asset.template.astype(np.float64) + asset.hair_shapes[0].astype(np.float64)
+    verts = full_hair(asset)
     a, b, c = (verts[faces[shell, k]] for k in range(3))
     fn = np.cross(b - a, c - a)
     fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-15)
-    out_dir = asset.hair_shapes[0][faces[shell]].sum(axis=1)  # the offset points outwards
-    sign = 1.0 if np.median(np.sum(fn * out_dir, axis=1)) > 0 else -1.0
+    # Triangle winding is outward on the shell and the curtain alike: the shell's volume
+    # offset gives the sign.
+    cap = np.abs(asset.hair_shapes[0][faces[shell]]).sum(axis=(1, 2)) > 0
+    out_dir = asset.hair_shapes[0][faces[shell[cap]]].sum(axis=1)
+    sign = 1.0 if np.median(np.sum(fn[cap] * out_dir, axis=1)) > 0 else -1.0
     f_normal = np.zeros((len(faces), 3))
     f_normal[shell] = sign * fn
 
@@ -140,6 +153,9 @@ def crown_point(asset: HeadAsset) -> np.ndarray:
     """The hair's whorl (head frame, m): on the midline, 1.5 cm below the top of the hair
     shell at volume 1, three quarters of the way back."""
     shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    if "length" in asset.hair_names:  # the cap only: not the curtain
+        length = asset.hair_shapes[asset.hair_names.index("length"), shell]
+        shell = shell[~np.abs(length).any(axis=1)]
     top = asset.template[shell].astype(np.float64) + asset.hair_shapes[0, shell]
     return np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
 
@@ -155,7 +171,7 @@ def flow_uv(asset: HeadAsset) -> np.ndarray:
     out = np.zeros((len(faces), 3, 2), np.float32)
     if not shell.any():  # FLAME / FBX assets: no shell, painted scalp
         return out
-    p = asset.template.astype(np.float64) - crown_point(asset)
+    p = full_hair(asset) - crown_point(asset)
     u = np.linalg.norm(p, axis=1)
     phi = np.arctan2(p[:, 0], -p[:, 2])  # 0 straight ahead, +-pi straight behind
     fu, fphi = u[faces[shell]], phi[faces[shell]]

@@ -10,7 +10,8 @@ ears, down to the jaw -- does not follow the skin, so the curtain is its own sur
   down to ``BOTTOM_BELOW_EYES_M`` below it (about the jaw line);
 - it hangs straight down from the head's widest point, stays ``GAP_M`` clear of the skin
   beneath it (ears, jaw, neck), and its last centimetre turns under towards the neck, as a
-  bob's ends do, so its lower edge is seen from below only;
+  bob's ends do, so its lower edge is seen from below only; the ends are uneven by a few
+  millimetres (a pattern mirror-symmetric like the rest of the asset);
 - every curtain vertex carries the basis rows of one anchor, the shell vertex above the
   ears in its column (phenotypes, local changes, face units, skinning weights): the
   curtain moves rigidly with that part of the skull for any identity and pose. At the
@@ -81,8 +82,8 @@ def curtain_geometry(ref: np.ndarray, faces: np.ndarray, face_part: np.ndarray,
     edge = front - np.deg2rad(FRONT_FORWARD_DEG) * t
     az = edge + np.linspace(0.0, 1.0, COLUMNS)[None] * (2 * np.pi - 2 * edge)
     az = np.angle(np.exp(1j * az))  # wrap to (-pi, pi]
-    a0 = np.linspace(0.0, 2 * np.pi, COLUMNS)
-    ends = y_bot + END_JITTER_M * (0.6 * np.sin(7 * a0 + 1.3) + 0.4 * np.sin(13 * a0 + 0.4))
+    a0 = np.linspace(-np.pi, np.pi, COLUMNS)  # mirror-symmetric about straight behind
+    ends = y_bot + END_JITTER_M * (0.6 * np.cos(7 * a0) + 0.4 * np.cos(13 * a0))
     ys = y_top + t * (ends[None] - y_top)  # (ROWS, COLUMNS)
 
     cap = ref[shell_v] + MIN_VOLUME * hair_volume[shell_v]

@@ -144,9 +144,10 @@ class IdentityConfig(_Model):
         0.85,
         ge=0,
         le=1,
-        description="share of identities with scalp hair (over uniform genders); baldness "
-        "is likelier the more male the phenotype (m = 1 - gender, anny's gender 0 = male): "
-        "P(bald) = min(1, 2 (1 - p) m) for p >= 0.5, P(hair) = min(1, 2 p (1 - m)) below",
+        description="share of identities with scalp hair (over genders symmetric about "
+        "0.5); only male phenotypes (gender < 0.5; anny's 0 = male) go bald: for them "
+        "P(bald) = min(1, 2 (1 - p)) when p >= 0.5; below, P(hair) = min(1, 2 p) for "
+        "female phenotypes and 0 for male ones",
     )
 
 

@@ -142,10 +142,13 @@ def sample_identity(
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)
     )
-    # Baldness follows the phenotype's maleness (anny's gender 0 = male, 1 = female); over
-    # uniform genders the share with hair is hair_probability (0 and 1 exactly: none, all).
-    g, p = maleness(phen["gender"]), c.hair_probability
-    p_hair = 1.0 - min(1.0, 2.0 * (1.0 - p) * g) if p >= 0.5 else min(1.0, 2.0 * p * (1.0 - g))
+    # Baldness goes with male phenotypes (maleness > 0.5; anny's gender 0 = male, 1 =
+    # female); over genders symmetric about 0.5 the share with hair is hair_probability
+    # (0 and 1 exactly: none, all).
+    male, p = maleness(phen["gender"]) > 0.5, c.hair_probability
+    p_hair = (
+        (1.0 - min(1.0, 2.0 * (1.0 - p)) * male) if p >= 0.5 else min(1.0, 2.0 * p) * (not male)
+    )
     has_hair = bool(rng.uniform() < p_hair)
     hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
     eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)

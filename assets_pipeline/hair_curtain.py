@@ -39,7 +39,8 @@ BOTTOM_BELOW_EYES_M = 0.095  # bottom row: this far below them (~ the jaw line)
 FRONT_DEG = 12.0  # the front edge: this far (azimuth) in front of the pinnae's front...
 FRONT_FORWARD_DEG = 8.0  # ...and this much further forward at the bottom
 END_JITTER_M = 0.005  # unevenness of the ends
-GAP_M = 0.006  # clearance over the skin beneath (ears, jaw, neck)
+GAP_M = 0.006  # clearance over the skin beneath (ears, jaw, neck)...
+EDGE_GAP_M, EDGE_COLUMNS = 0.0015, 5  # ...closing to this at the front edges, over columns
 TOP_SINK_M = 0.0025  # the top row's depth under the shell's surface (at volume MIN_VOLUME)
 MIN_VOLUME = 0.8  # the smallest shell volume sampled with the curtain
 ANCHORS = 4  # skin vertices each curtain vertex follows
@@ -107,6 +108,12 @@ def curtain_geometry(ref: np.ndarray, faces: np.ndarray, face_part: np.ndarray,
             env = max(env, here + GAP_M)  # hangs: never back in once pushed out
             r[i, j] = env
     r = np.maximum(_box_smooth(r, 3), local + 0.6 * GAP_M)
+    # The front edges lie against the face (temple, cheek): a free edge standing off the
+    # skin showed a dark gap, like a flap.
+    k = np.minimum(np.arange(COLUMNS), np.arange(COLUMNS)[::-1]) / max(EDGE_COLUMNS, 1)
+    hug = np.clip(k, 0.0, 1.0) ** 2 * (3 - 2 * np.clip(k, 0.0, 1.0))
+    hugged = local + EDGE_GAP_M + hug[None] * (r - local - EDGE_GAP_M)
+    r = np.where(local > 0, np.minimum(r, hugged), r)  # (no skin found: keep the hang)
     for k, dr in enumerate(TURN_UNDER_M[::-1]):
         i = ROWS - len(TURN_UNDER_M) + k
         r[i] = np.maximum(r[i] - dr, local[i] + 0.0015)

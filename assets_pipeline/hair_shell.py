@@ -22,7 +22,8 @@ the labels (depth, mask class "hair") describe it exactly:
   without hair has all coefficients 0 and no visible shell.
 
 The shell's outer boundary always stays inside the skin (every basis is zero there), so
-no open edge of the shell is ever visible (the curtain's edges are hair ends). Coordinates: head frame (metres, y down, z back).
+no open edge of the shell is ever visible (the curtain's edges are hair ends).
+Coordinates: head frame (metres, y down, z back).
 """
 
 from __future__ import annotations

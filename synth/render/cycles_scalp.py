@@ -24,6 +24,7 @@ from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_hair import _Strands
 
 SHELL_STRANDS = 16000
+CURTAIN_STRANDS = 6000
 SHELL_POINTS = 6
 ROOT_MIN_M = 0.0004  # a strand shows when its root stands this far out of the skin
 
@@ -108,10 +109,21 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
 
     d_tri, d_bary, d_pt = _samples(verts, faces, shell, 250_000, rng)
     tree = cKDTree(d_pt)
-    tri, bary, p = _samples(verts, faces, shell, SHELL_STRANDS, rng)
+    # Roots: SHELL_STRANDS on the shell itself, CURTAIN_STRANDS on the curtain (rooted on
+    # the shell alone, the short crops kept 0.6.0's density; spread over both, the
+    # curtain's area took 44 % of them).
+    curtain = np.zeros(len(shell), bool)
+    if "length" in asset.hair_names:
+        length_rows = asset.hair_shapes[asset.hair_names.index("length")]
+        curtain = np.abs(length_rows[faces[shell]]).sum(axis=(1, 2)) > 0
+    parts = [_samples(verts, faces, shell[~curtain], SHELL_STRANDS, rng)]
+    if curtain.any():
+        parts.append(_samples(verts, faces, shell[curtain], CURTAIN_STRANDS, rng))
+    tri, bary, p = (np.concatenate(x) for x in zip(*parts, strict=True))
+    n_strands = len(tri)
     crown = crown_point(asset)
-    length = rng.uniform(0.018, 0.045, SHELL_STRANDS)
-    jitter = 0.35 * rng.standard_normal((SHELL_STRANDS, 3))
+    length = rng.uniform(0.018, 0.045, n_strands)
+    jitter = 0.35 * rng.standard_normal((n_strands, 3))
     tris, barys = [tri], [bary]
     step = length / (SHELL_POINTS - 1)
     for _ in range(SHELL_POINTS - 1):
@@ -127,18 +139,18 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
         tris.append(tri)
         barys.append(bary)
     s = np.linspace(0.0, 1.0, SHELL_POINTS)[None, :]
-    lift = rng.uniform(0.0008, 0.0018, (SHELL_STRANDS, 1))
+    lift = rng.uniform(0.0008, 0.0018, (n_strands, 1))
     rise = np.sin(np.pi * np.clip(s * 1.6, 0.0, 1.0)) ** 0.5 * (1 - 0.5 * s)
     height = sign * (0.0003 + lift * rise)
-    radius = np.linspace(1.0, 0.5, SHELL_POINTS)[None] * rng.uniform(6e-5, 9e-5, (SHELL_STRANDS, 1))
+    radius = np.linspace(1.0, 0.5, SHELL_POINTS)[None] * rng.uniform(6e-5, 9e-5, (n_strands, 1))
     return SurfaceStrands(
         tri=np.stack(tris, axis=1),
         bary=np.stack(barys, axis=1),
         height=height,  # along the triangles' winding normal: ``sign`` folded in
         radius=radius.astype(np.float32),
-        key=rng.random(SHELL_STRANDS),
-        width=np.zeros(SHELL_STRANDS),
-        lash=np.zeros(SHELL_STRANDS, np.float32),
+        key=rng.random(n_strands),
+        width=np.zeros(n_strands),
+        lash=np.zeros(n_strands, np.float32),
     )
 
 

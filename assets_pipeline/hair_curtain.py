@@ -9,15 +9,17 @@ ears, down to the jaw -- does not follow the skin, so the curtain is its own sur
   temples: inside the shell, where the short hair is still thick, so the seam is hidden)
   down to ``BOTTOM_BELOW_EYES_M`` below it (about the jaw line);
 - it hangs straight down from the head's widest point, stays ``GAP_M`` clear of the skin
-  beneath it (ears, jaw, neck), and its last centimetre turns under towards the neck, as a
+  beneath it (ears, jaw, neck) -- ``EDGE_GAP_M`` at its front edges, which lie against
+  temple and cheek -- and its last centimetre turns under towards the neck, as a
   bob's ends do, so its lower edge is seen from below only; the ends are uneven by a few
   millimetres (a pattern mirror-symmetric like the rest of the asset);
-- every curtain vertex carries the basis rows of one anchor, the shell vertex above the
-  ears in its column (phenotypes, local changes, face units, skinning weights): the
-  curtain moves rigidly with that part of the skull for any identity and pose. At the
-  template it is collapsed onto the anchors, under the skin (hidden, zero area); the
-  fourth hair basis, ``length``, is the offset from the anchor to the hanging position
-  (coefficient 0: short hair; 1: the bob). It is meant to be used at 0 or 1.
+- every curtain vertex carries the rows of the ``ANCHORS`` skin vertices nearest its
+  hanging place, blended by inverse distance (phenotypes, local changes, skinning
+  weights; not the face units: hair does not move with a smile), so it moves as the skin
+  beneath it does for any identity and pose. At the template it is folded away half-way
+  towards the head's vertical axis, deep inside the head or neck (hidden); the fourth
+  hair basis, ``length``, is the offset from there to the hanging place (coefficient 0:
+  short hair; 1: the bob). It is meant to be used at 0 or 1.
 
 Labels are exact as for the shell: both renderers draw the curtain's triangles (mask
 class "hair"). Coordinates: head frame (metres, y down, z back).
@@ -60,12 +62,18 @@ def _box_smooth(a: np.ndarray, passes: int) -> np.ndarray:
     return a
 
 
-def curtain_geometry(ref: np.ndarray, faces: np.ndarray, face_part: np.ndarray,
-                     face_region: np.ndarray, hair_volume: np.ndarray, part_hair: int):  # fmt: skip
+def curtain_geometry(
+    ref: np.ndarray,
+    faces: np.ndarray,
+    face_part: np.ndarray,
+    face_region: np.ndarray,
+    hair_volume: np.ndarray,
+    part_hair: int,
+):
     """The hanging position (ROWS*COLUMNS, 3) of the curtain at the mean identity ``ref``
-    (with the shell under the skin), its faces (grid-local ids), per-corner UVs and, per
-    column, the shell vertex it is anchored to. ``hair_volume`` (V,3) is the shell's
-    volume basis."""
+    (with the shell under the skin), its faces (grid-local ids), per-corner UVs and the
+    z of the vertical axis it hangs round. ``hair_volume`` (V,3) is the shell's volume
+    basis."""
     shell_v = np.unique(faces[face_part == part_hair])
     skin_v = np.unique(faces[np.isin(face_part, [0, 4])])
     ears = ref[np.unique(faces[np.isin(face_region, [C["left_ear"], C["right_ear"]])])]

@@ -13,8 +13,9 @@ process (generate's workers are separate processes).
 
 Options (``get_renderer("cycles")(asset, normals=..., **options)``):
   device "cpu" | "gpu" (OptiX, then CUDA/HIP/oneAPI, else CPU; the device used is printed
-  once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 8:
-  the 2-core CPU budget; raise it on a GPU),
+  once and reported by ``settings()``), samples (adaptive-sampling upper bound, default 7:
+  the 2-core CPU budget -- 0.7.0 went from 8 to 7 for ~10 % of the frame time at 0.75 dB
+  less face PSNR against 32 spp, benchmarks/bench_cycles_spp.py; raise it on a GPU),
   save_blend (path: keep the first sample's .blend), threads (CPU threads, default all),
   image_dir (directory of BackgroundSpec.image files),
   fstop (lens f-number for depth of field, focused on the eyes; default DEFAULT_FSTOP;
@@ -34,7 +35,7 @@ from synth.render.camera_fx import CAMERA_FX, apply_camera_fx
 from synth.render.cycles_materials import SKIN_SSS_METHOD
 from synth.spec import SceneSpec
 
-DEFAULT_SAMPLES = 8
+DEFAULT_SAMPLES = 7
 DEFAULT_FSTOP = 4.0
 _OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir", "fstop", "camera_fx")
 _ACTIVE: list = []  # the live renderer of this process (bpy has one global scene)

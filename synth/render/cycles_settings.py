@@ -10,7 +10,7 @@ from __future__ import annotations
 VIEW_TRANSFORM = "Filmic"
 LOOK = "Medium High Contrast"
 ADAPTIVE_THRESHOLD = 0.05
-ADAPTIVE_MIN_SAMPLES = 8
+ADAPTIVE_MIN_SAMPLES = 7
 
 GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "ONEAPI")
 

@@ -13,7 +13,6 @@ Run: .venv/bin/python benchmarks/bench_train.py [--resolution 128x96] [--batch-s
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import timm  # noqa: E402
 import torch  # noqa: E402
-from machine import machine_info  # noqa: E402
+from machine import machine_info, write_result  # noqa: E402
 
 from models.archs import arch_names, build_model, count_parameters  # noqa: E402
 from models.config import parse_resolution  # noqa: E402
@@ -128,11 +127,7 @@ def main() -> None:
         "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "runs": runs,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(args.out)
-    print(f"wrote {args.out}")
+    write_result(args.out, record, indent=2)
 
 
 if __name__ == "__main__":

@@ -41,12 +41,19 @@ def machine_info() -> dict:
     return info
 
 
-def write_result(name: str, record: dict) -> Path:
-    """Write ``record`` as benchmarks/results/<name>.json (indent 2) and echo it."""
+def write_result(target: str | Path, record: dict, indent: int = 2) -> Path:
+    """Write ``record`` as JSON, atomically (a temp file, then a rename): ``target`` is a
+    name (benchmarks/results/<name>.json; the record is echoed) or a path."""
     import json
 
-    out = Path(__file__).resolve().parent / "results" / f"{name}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    if isinstance(target, str):
+        out = Path(__file__).resolve().parent / "results" / f"{target}.json"
+        print(json.dumps(record, indent=indent))
+    else:
+        out = Path(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=indent) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}")
     return out

@@ -316,6 +316,9 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
         v[f"phenotype_{k}"] = np.array([idents[i].phenotypes.get(k, np.nan) for i in ids])
     v["skin_tone"] = np.array([idents[i].skin_tone for i in ids])
     v["has_hair"] = np.array([idents[i].has_hair for i in ids])
+    v["long_hair"] = np.array(
+        [idents[i].has_hair and idents[i].hair_shape.get("length", 0.0) > 0 for i in ids]
+    )
     ancestry = [k for k in ("african", "asian", "caucasian") if k in phen_names]
     dominant = Counter(
         max(ancestry, key=lambda a, i=i: idents[i].phenotypes[a]) for i in ids if ancestry
@@ -368,6 +371,7 @@ def summarize(ds: Dataset, *, pixels: bool = True) -> Summary:
         "ancestry_dominant": {a: dominant.get(a, 0) for a in ancestry},
         "skin_tone": describe(v["skin_tone"]),
         "with_hair": int(v["has_hair"].sum()),
+        "with_long_hair": int(v["long_hair"].sum()),
         "landmarks_visible_fraction": describe(v["visible_landmarks"]),
         "files": {
             kind: {"formats": ds.file_formats[kind], "bytes": ds.file_bytes[kind]}

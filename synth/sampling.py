@@ -146,9 +146,10 @@ def sample_identity(
     # female); over genders symmetric about 0.5 the share with hair is hair_probability
     # (0 and 1 exactly: none, all).
     male, p = maleness(phen["gender"]) > 0.5, c.hair_probability
-    p_hair = (
-        (1.0 - min(1.0, 2.0 * (1.0 - p)) * male) if p >= 0.5 else min(1.0, 2.0 * p) * (not male)
-    )
+    if p >= 0.5:
+        p_hair = 1.0 - min(1.0, 2.0 * (1.0 - p)) if male else 1.0
+    else:
+        p_hair = 0.0 if male else min(1.0, 2.0 * p)
     has_hair = bool(rng.uniform() < p_hair)
     hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
     eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)

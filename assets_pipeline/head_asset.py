@@ -62,6 +62,15 @@ def maleness(gender: float) -> float:
     return float(np.clip(1.0 - gender, 0.0, 1.0))
 
 
+def age_years(age: float) -> float:
+    """anny/MakeHuman age phenotype -> years (child 1/3 = 11, young 2/3 = 25, old 1 = 90,
+    linear in between)."""
+    a = float(age)
+    if a >= 2.0 / 3.0:
+        return 25.0 + (a - 2.0 / 3.0) * 3.0 * 65.0
+    return max(1.0, 11.0 + (a - 1.0 / 3.0) * 3.0 * 14.0)
+
+
 PHENOTYPES: tuple[str, ...] = (
     "gender",
     "age",

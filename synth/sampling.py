@@ -21,7 +21,7 @@ import numpy as np
 from assets_pipeline.expressions import MIX_UNITS, PRESETS
 from assets_pipeline.hair_curtain import MIN_VOLUME as CURTAIN_MIN_VOLUME
 from assets_pipeline.hair_shell import HAIR_SHAPES
-from assets_pipeline.head_asset import maleness
+from assets_pipeline.head_asset import age_years, maleness
 from synth.background import pick, srgb_to_linear, wall_paint
 from synth.config import GenerateConfig, Range
 from synth.spec import (
@@ -35,7 +35,10 @@ from synth.spec import (
 )
 
 AIM_POINT_HEAD = (0.0, 0.035, 0.0)  # between the eyes and the mouth, head frame (m)
-_HAIR_RGB = ((0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15), (0.55, 0.5, 0.45))
+# Hair pigment (linear albedo): black / dark brown, brown, blonde; and grey, which hair
+# turns towards with age (``hair_color``).
+_HAIR_DARK, _HAIR_BROWN, _HAIR_BLONDE = (0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15)
+_HAIR_GREY = (0.55, 0.5, 0.45)
 # Iris colours (linear albedo), repeated to roughly the world's shares: brown and dark
 # brown ~70 %, hazel/amber ~10 %, blue ~10-15 %, green a few per cent. An iris reflects
 # ~5-15 % of the light (brown irises the least): at the albedos of light skin (0.6.0
@@ -151,7 +154,7 @@ def sample_identity(
     else:
         p_hair = 0.0 if male else min(1.0, 2.0 * p)
     has_hair = bool(rng.uniform() < p_hair)
-    hair = np.array(_HAIR_RGB[rng.integers(len(_HAIR_RGB))]) * rng.uniform(0.8, 1.2)
+    hair = hair_color(phen, rng.uniform(), rng.uniform(0.8, 1.2))
     eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)
     cloth = sample_clothing_rgb(rng)
     return IdentitySpec(
@@ -198,6 +201,19 @@ def sample_clothing_rgb(rng: np.random.Generator) -> np.ndarray:
     srgb = np.array(_CLOTHING_SRGB[pick(rng, _CLOTHING_SHARES)][0]) / 255.0
     lin = srgb_to_linear(srgb) * rng.uniform(0.8, 1.2) * rng.uniform(0.93, 1.07, size=3)
     return np.clip(lin, 0.005, 0.9)
+
+
+def hair_color(phen: dict[str, float], u: float, brightness: float) -> np.ndarray:
+    """Linear RGB hair colour from the phenotype and two draws: the pigment by ancestry
+    (black / dark brown for 35 % plus 60 % of the African and Asian weights, blonde for
+    35 % of the European weight, brown otherwise; ``u`` picks), its brightness x
+    ``brightness``, then greyed with age: none up to 35 years, fully grey at 70 (0.6.0
+    drew grey for a quarter of everyone, young women included)."""
+    p_dark = min(1.0, 0.35 + 0.6 * (phen.get("african", 0.0) + phen.get("asian", 0.0)))
+    p_blonde = min(1.0 - p_dark, 0.35 * phen.get("caucasian", 0.0))
+    base = _HAIR_DARK if u < p_dark else _HAIR_BLONDE if u < p_dark + p_blonde else _HAIR_BROWN
+    grey = float(np.clip((age_years(phen.get("age", 0.5)) - 35.0) / 35.0, 0.0, 1.0))
+    return (np.array(base) * brightness) * (1.0 - grey) + np.array(_HAIR_GREY) * grey
 
 
 def sample_gender(rng: np.random.Generator, envelope: Range, spread: float) -> float:

@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from assets_pipeline.head_asset import maleness
+from assets_pipeline.head_asset import age_years, maleness
 from synth.render.cycles_camera import REC709_Y
 
 # Two-pigment skin model: ln(albedo) = ln(BASE) - melanin * K_MELANIN - blood * K_BLOOD
@@ -141,15 +141,6 @@ def wrinkle_weights(bands: np.ndarray, d: dict[str, float]) -> np.ndarray:
     ``wrinkle_depths`` ``d`` (nasolabial, forehead, frown, crow's feet)."""
     depth = np.array([d["wr_nasolabial"], d["wr_forehead"], d["wr_glabella"], d["wr_crow"]])
     return (bands * depth.astype(np.float32)).astype(np.float32)
-
-
-def age_years(age: float) -> float:
-    """anny/MakeHuman age phenotype -> years (child 1/3 = 11, young 2/3 = 25, old 1 = 90,
-    linear in between)."""
-    a = float(age)
-    if a >= 2.0 / 3.0:
-        return 25.0 + (a - 2.0 / 3.0) * 3.0 * 65.0
-    return max(1.0, 11.0 + (a - 1.0 / 3.0) * 3.0 * 14.0)
 
 
 def wrinkle_depths(spec) -> dict[str, float]:

@@ -265,3 +265,20 @@ def test_default_identities_are_nearly_symmetric_adults():
     loc0 = np.array([[sample_identity(free, 0, i, names).local_changes[n] for n in names]
                      for i in range(300)])  # fmt: skip
     assert abs(np.corrcoef(loc0[:, 0], loc0[:, 1])[0, 1]) < 0.2
+
+
+def test_hair_colour_by_ancestry_and_age():
+    """Grey only with age (none at 35 years or less); dark hair likelier with African or
+    Asian ancestry, blonde only with European."""
+    from synth.sampling import _HAIR_BLONDE, _HAIR_DARK, _HAIR_GREY, hair_color
+
+    young = {"age": 0.6, "african": 0.0, "asian": 0.0, "caucasian": 1.0}  # ~20 years
+    assert not np.allclose(hair_color(young, 0.99, 1.0), _HAIR_GREY)
+    old = {**young, "age": 0.99}  # ~89 years
+    np.testing.assert_allclose(hair_color(old, 0.5, 1.0), _HAIR_GREY)
+    us = np.linspace(0.0, 0.999, 400)
+    east = {"age": 0.6, "african": 0.0, "asian": 1.0, "caucasian": 0.0}
+    assert np.mean([np.allclose(hair_color(east, u, 1.0), _HAIR_DARK) for u in us]) > 0.9
+    assert not any(np.allclose(hair_color(east, u, 1.0), _HAIR_BLONDE) for u in us)
+    blonde = [np.allclose(hair_color(young, u, 1.0), _HAIR_BLONDE) for u in us]
+    assert 0.3 < np.mean(blonde) < 0.4

@@ -27,8 +27,6 @@ class "hair"). Coordinates: head frame (metres, y down, z back).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from assets_pipeline.head_asset import HeadAsset
@@ -189,20 +187,16 @@ def add_hair_curtain(asset: HeadAsset, ref: np.ndarray, part_hair: int):
     hair[-1, n_old:] = (pos - hidden).astype(np.float32)
     kw["hair_shapes"] = hair
     new_ref = np.concatenate([ref, hidden]).astype(ref.dtype)
-    order = np.argsort(new_ref[:, 1], kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    for name, x in kw.items():
-        kw[name] = np.take(x, order, axis=x.ndim - 2)
-    n_f = len(grid_faces)
-    all_faces = np.concatenate([faces, n_old + grid_faces])
-    return dataclasses.replace(
-        asset,
-        **kw,
-        hair_names=(*asset.hair_names, "length"),
-        faces=rank[all_faces].astype(np.int32),
-        face_region=np.concatenate([asset.face_region, np.full(n_f, C["hair"], np.uint8)]),
-        face_part=np.concatenate([asset.face_part, np.full(n_f, part_hair, np.uint8)]),
-        face_scalp=np.concatenate([asset.face_scalp, np.zeros(n_f, bool)]),
-        uv=np.concatenate([asset.uv, uv]),
-    ), new_ref[order]
+    from assets_pipeline.hair_shell import append_hair_faces
+
+    return append_hair_faces(
+        asset, kw, new_ref, n_old + grid_faces, uv, (*asset.hair_names, "length")
+    )
+
+
+def curtain_vertices(asset: HeadAsset) -> np.ndarray:
+    """(V,) bool: the curtain's vertices (non-zero ``length`` rows); none on assets
+    without it."""
+    if "length" not in asset.hair_names:
+        return np.zeros(asset.n_vertices, bool)
+    return np.abs(asset.hair_shapes[asset.hair_names.index("length")]).any(axis=1)

@@ -250,26 +250,38 @@ def add_hair_shell(asset: HeadAsset, ref: np.ndarray) -> tuple[HeadAsset, np.nda
     hair[:, n_old:] = (bases[:, :, None] * normals[None]).astype(np.float32)
     kw["hair_shapes"] = hair
 
-    order = np.argsort(new_ref[:, 1], kind="stable")  # top down again
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    for name, x in kw.items():
-        kw[name] = np.take(x, order, axis=x.ndim - 2)
-    n_shell = len(shell_faces)
-    all_faces = np.concatenate([faces, shell_faces])
-    shelled = dataclasses.replace(
-        asset,
-        **kw,
-        hair_names=SHELL_SHAPES,
-        faces=rank[all_faces].astype(np.int32),
-        face_region=np.concatenate([asset.face_region, np.full(n_shell, C["hair"], np.uint8)]),
-        face_part=np.concatenate([asset.face_part, np.full(n_shell, PART_HAIR, np.uint8)]),
-        face_scalp=np.concatenate([asset.face_scalp, np.zeros(n_shell, bool)]),
-        uv=np.concatenate([asset.uv, _subdivided_uv(asset.uv[sel], SUBDIVISIONS)]),
-    )
+    shelled, shell_ref = append_hair_faces(
+        asset, kw, new_ref, shell_faces, _subdivided_uv(asset.uv[sel], SUBDIVISIONS),
+        SHELL_SHAPES,
+    )  # fmt: skip
     from assets_pipeline.hair_curtain import add_hair_curtain
 
-    return add_hair_curtain(shelled, new_ref[order], PART_HAIR)
+    return add_hair_curtain(shelled, shell_ref, PART_HAIR)
+
+
+def append_hair_faces(asset: HeadAsset, kw: dict, ref: np.ndarray, new_faces: np.ndarray,
+                      uv: np.ndarray, hair_names: tuple[str, ...]):  # fmt: skip
+    """``asset`` with its per-vertex arrays replaced by ``kw`` (the old rows, then the new
+    ones), ``new_faces`` (ids into those rows, with per-corner ``uv``) appended as hair
+    (part PART_HAIR, class hair) and ``hair_names``; vertices re-sorted top down by
+    ``ref`` (as HeadAsset evaluation expects), faces keeping their ids. Returns the asset
+    and ``ref`` in the new order."""
+    order = np.argsort(ref[:, 1], kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    kw = {name: np.take(x, order, axis=x.ndim - 2) for name, x in kw.items()}
+    n = len(new_faces)
+    out = dataclasses.replace(
+        asset,
+        **kw,
+        hair_names=hair_names,
+        faces=rank[np.concatenate([asset.faces.astype(np.int64), new_faces])].astype(np.int32),
+        face_region=np.concatenate([asset.face_region, np.full(n, C["hair"], np.uint8)]),
+        face_part=np.concatenate([asset.face_part, np.full(n, PART_HAIR, np.uint8)]),
+        face_scalp=np.concatenate([asset.face_scalp, np.zeros(n, bool)]),
+        uv=np.concatenate([asset.uv, uv]),
+    )
+    return out, ref[order]
 
 
 def shell_thickness(asset: HeadAsset, hair_shape: dict[str, float]) -> np.ndarray:

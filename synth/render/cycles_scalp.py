@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets_pipeline.hair_curtain import curtain_vertices
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_hair import _Strands
@@ -112,10 +113,7 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
     # Roots: SHELL_STRANDS on the shell itself, CURTAIN_STRANDS on the curtain (rooted on
     # the shell alone, the short crops kept 0.6.0's density; spread over both, the
     # curtain's area took 44 % of them).
-    curtain = np.zeros(len(shell), bool)
-    if "length" in asset.hair_names:
-        length_rows = asset.hair_shapes[asset.hair_names.index("length")]
-        curtain = np.abs(length_rows[faces[shell]]).sum(axis=(1, 2)) > 0
+    curtain = curtain_vertices(asset)[faces[shell]].any(axis=1)
     parts = [_samples(verts, faces, shell[~curtain], SHELL_STRANDS, rng)]
     if curtain.any():
         parts.append(_samples(verts, faces, shell[curtain], CURTAIN_STRANDS, rng))
@@ -165,9 +163,7 @@ def crown_point(asset: HeadAsset) -> np.ndarray:
     """The hair's whorl (head frame, m): on the midline, 1.5 cm below the top of the hair
     shell at volume 1, three quarters of the way back."""
     shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
-    if "length" in asset.hair_names:  # the cap only: not the curtain
-        length = asset.hair_shapes[asset.hair_names.index("length"), shell]
-        shell = shell[~np.abs(length).any(axis=1)]
+    shell = shell[~curtain_vertices(asset)[shell]]  # the cap only: not the curtain
     top = asset.template[shell].astype(np.float64) + asset.hair_shapes[0, shell]
     return np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from assets_pipeline.hair_curtain import MIN_VOLUME
+from assets_pipeline.hair_curtain import MIN_VOLUME, curtain_vertices
 from assets_pipeline.hair_shell import PART_HAIR, vertex_normals
 from synth.spec import FACE_REGION_CLASSES
 from synth.spec import MASK_CLASS_IDS as C
@@ -17,7 +17,7 @@ SHORT = {**BOB, "length": 0.0}
 
 
 def _curtain(asset) -> np.ndarray:
-    return np.flatnonzero(np.abs(asset.hair_shapes[asset.hair_names.index("length")]).sum(1))
+    return np.flatnonzero(curtain_vertices(asset))
 
 
 def _height_over_skin(asset, verts: np.ndarray, idx: np.ndarray) -> np.ndarray:

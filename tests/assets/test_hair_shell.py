@@ -24,9 +24,10 @@ FULL = {**SHORT, "length": 1.0}  # ... with the curtain (assets_pipeline.hair_cu
 
 def _cap_faces(asset):
     """The shell's own faces (not the curtain's)."""
-    length = asset.hair_shapes[asset.hair_names.index("length")]
+    from assets_pipeline.hair_curtain import curtain_vertices
+
     f = asset.faces[asset.face_part == PART_HAIR]
-    return f[~np.abs(length[f]).any(axis=(1, 2))]
+    return f[~curtain_vertices(asset)[f].any(axis=1)]
 
 
 def test_loop_subdivision_is_affine_and_keeps_planes():

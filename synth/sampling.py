@@ -39,19 +39,27 @@ AIM_POINT_HEAD = (0.0, 0.035, 0.0)  # between the eyes and the mouth, head frame
 # turns towards with age (``hair_color``).
 _HAIR_DARK, _HAIR_BROWN, _HAIR_BLONDE = (0.05, 0.035, 0.025), (0.2, 0.12, 0.06), (0.45, 0.3, 0.15)
 _HAIR_GREY = (0.55, 0.5, 0.45)
-# Iris colours (linear albedo), repeated to roughly the world's shares: brown and dark
-# brown ~70 %, hazel/amber ~10 %, blue ~10-15 %, green a few per cent. An iris reflects
-# ~5-15 % of the light (brown irises the least): at the albedos of light skin (0.6.0
-# halved them) irises glowed amber on contact sheets.
+# Iris colours (linear albedo). An iris reflects ~5-15 % of the light (brown irises the
+# least): at the albedos of light skin (0.6.0 halved them) irises glowed amber on contact
+# sheets.
 _EYE_BROWN, _EYE_DARK = (0.12, 0.065, 0.03), (0.045, 0.027, 0.016)
 _EYE_HAZEL, _EYE_BLUE, _EYE_GREEN = (0.2, 0.13, 0.045), (0.09, 0.16, 0.26), (0.12, 0.19, 0.1)
-_EYE_RGB = (
-    *(_EYE_BROWN,) * 7,
-    *(_EYE_DARK,) * 7,
-    *(_EYE_HAZEL,) * 2,
-    *(_EYE_BLUE,) * 3,
-    _EYE_GREEN,
+# Their shares by ancestry (``eye_color``): light eyes are common only with European
+# ancestry (about half of Europeans have blue, green or hazel eyes); with African and East
+# Asian ancestry irises are brown to near-black. 0.7.0 drew one world mix for everyone,
+# which gave dark-skinned faces blue eyes as often as light-skinned ones.
+EYE_SHARES_EUROPEAN = (
+    ("brown", 0.3),
+    ("dark", 0.1),
+    ("hazel", 0.15),
+    ("blue", 0.35),
+    ("green", 0.1),
 )
+EYE_SHARES_OTHER = (("brown", 0.37), ("dark", 0.6), ("hazel", 0.03), ("blue", 0.0), ("green", 0.0))
+_EYE_BY_NAME = {
+    "brown": _EYE_BROWN, "dark": _EYE_DARK, "hazel": _EYE_HAZEL, "blue": _EYE_BLUE,
+    "green": _EYE_GREEN,
+}  # fmt: skip
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -155,7 +163,7 @@ def sample_identity(
         p_hair = 0.0 if male else min(1.0, 2.0 * p)
     has_hair = bool(rng.uniform() < p_hair)
     hair = hair_color(phen, rng.uniform(), rng.uniform(0.8, 1.2))
-    eye = np.array(_EYE_RGB[rng.integers(len(_EYE_RGB))]) * rng.uniform(0.8, 1.2)
+    eye = eye_color(phen, rng.uniform(), rng.uniform(0.8, 1.2))
     cloth = sample_clothing_rgb(rng)
     return IdentitySpec(
         identity_id=identity_id,
@@ -214,6 +222,25 @@ def hair_color(phen: dict[str, float], u: float, brightness: float) -> np.ndarra
     base = _HAIR_DARK if u < p_dark else _HAIR_BLONDE if u < p_dark + p_blonde else _HAIR_BROWN
     grey = float(np.clip((age_years(phen.get("age", 0.5)) - 35.0) / 35.0, 0.0, 1.0))
     return (np.array(base) * brightness) * (1.0 - grey) + np.array(_HAIR_GREY) * grey
+
+
+def eye_shares(phen: dict[str, float]) -> dict[str, float]:
+    """Share of each iris colour for a phenotype: the European shares weighted by the
+    ``caucasian`` phenotype, the others' by the rest."""
+    w = float(np.clip(phen.get("caucasian", 0.0), 0.0, 1.0))
+    return {
+        name: w * eu + (1.0 - w) * other
+        for (name, eu), (_, other) in zip(EYE_SHARES_EUROPEAN, EYE_SHARES_OTHER, strict=True)
+    }
+
+
+def eye_color(phen: dict[str, float], u: float, brightness: float) -> np.ndarray:
+    """Linear RGB iris colour: the colour ``u`` picks from ``eye_shares(phen)`` (in their
+    order, by cumulative share), times ``brightness``."""
+    shares = eye_shares(phen)
+    cum = np.cumsum(list(shares.values()))
+    name = list(shares)[min(int(np.searchsorted(cum, u * cum[-1], side="right")), len(cum) - 1)]
+    return np.array(_EYE_BY_NAME[name]) * brightness
 
 
 def sample_gender(rng: np.random.Generator, envelope: Range, spread: float) -> float:

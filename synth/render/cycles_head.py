@@ -342,6 +342,50 @@ def wrinkle_coords(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.float32), b.astype(np.float32)
 
 
+# The upper lid's crease (supratarsal fold; ``lid_crease_coords``): at CREASE_HEIGHT_M above
+# the open lid's margin over the eye, lower towards the corners, running on a little past
+# the outer corner; the shader darkens a groove CREASE_WIDTH_M wide along it.
+CREASE_HEIGHT_M = 0.006
+CREASE_END_M = (0.003, 0.002)  # height above the outer / inner corner
+CREASE_PAST_OUTER_M = 0.003
+
+
+def lid_crease_coords(asset: HeadAsset) -> np.ndarray:
+    """(V,3) float32 ``crease`` field on the template: (signed front-view distance (m) to
+    the crease curve of the vertex side's upper lid, its window (1 along the lid, 0 past
+    the ends and off the skin), 0). The curve follows the upper-lid landmarks (36-39 /
+    42-45) raised by CREASE_HEIGHT_M (CREASE_END_M at the corners). The field moves with
+    the skin, so a blink or a squint carries the crease along; like the wrinkle
+    coordinates it is linear within a triangle, so the groove is sharper than the
+    triangles."""
+    v = asset.template.astype(np.float64)
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    xy = v[:, :2]
+    out = np.zeros((len(v), 3))
+    out[:, 0] = 1.0
+    for lid in ((36, 37, 38, 39), (45, 44, 43, 42)):  # outer corner .. inner corner
+        outer, a, b, inner = (lm[k, :2] for k in lid)
+        away = np.sign(outer[0] - inner[0])  # outwards in x on this side
+        # y points down in the head frame: "up" is -y.
+        curve = np.array([
+            outer + [away * CREASE_PAST_OUTER_M, -CREASE_END_M[0]],
+            a + [0.0, -CREASE_HEIGHT_M],
+            b + [0.0, -CREASE_HEIGHT_M],
+            inner + [-away * 0.001, -CREASE_END_M[1]],
+        ])  # fmt: skip
+        sel = np.sign(v[:, 0] - lm[27, 0]) == np.sign(outer[0] - lm[27, 0])
+        across, along = _signed_curve_distance(xy[sel], curve)
+        window = np.clip(np.minimum(along, 1.0 - along) / 0.12, 0.0, 1.0)
+        # Only near the lid: within a centimetre of the curve, and not below the margin's
+        # corners (the lower lid, the cheek).
+        window *= np.abs(across) < 0.01
+        out[sel, 0], out[sel, 1] = across, window
+    skin = np.zeros(len(v), bool)
+    skin[asset.faces[asset.face_part == 0].ravel()] = True
+    out[~skin] = (1.0, 0.0, 0.0)
+    return out.astype(np.float32)
+
+
 def eyeball_vertices(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
     """Vertex indices of the two eyeballs (sclera, iris, pupil): (image-left eye, whose lid
     landmarks are 36-39; image-right eye, 42-45), split by the template's x sign."""

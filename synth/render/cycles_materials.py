@@ -24,7 +24,8 @@ synth.render.cycles_head):
   averaged onto its vertices;
 - ``wrinkle_a``, ``wrinkle_b`` (point, vector): smooth coordinates of the expression and
   age lines (cycles_head.wrinkle_coords); ``wrinkle_w`` (point, colour, per sample): each
-  line family's window times the sample's depth (``wrinkle_weights``);
+  line family's window times the sample's depth (``wrinkle_weights``); ``crease`` (point,
+  vector): the upper lid's crease coordinate and window (cycles_head.lid_crease_coords);
 - ``lid_below`` (point, float, per sample): eyeball vertices' distance below the upper
   lid (cycles_head.below_upper_lid), for the lid's shadow on the eye.
 
@@ -42,6 +43,7 @@ from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_ch
 from synth.render.cycles_traits import (
     FOREHEAD_SPACING_M,
     identity_beard,
+    identity_lid_crease,
     identity_skin_detail,
     iris_colors,
     skin_colors,
@@ -85,6 +87,11 @@ KNIT_AXIS_Z_M = 0.1
 # per shading point, and the bumped lines cost ~0.7-1 CPU-s per frame (of ~9, by A/B) for
 # a difference not visible at 640x480 next to the shade alone.
 WRINKLE_SHADE = 0.35
+# The upper lid's crease (0.8.0): a groove this wide (the fold's shadow line at ~1 mm per
+# pixel), shaded like the lines at CREASE_GAIN times their weight (the lid's fold overhangs
+# it: its shadow is darker than a line's).
+CREASE_WIDTH_M = 0.0013
+CREASE_GAIN = 2.0
 
 
 def _new_material(bpy, name: str, detail_image) -> tuple:
@@ -206,12 +213,16 @@ def _wrinkles(nb):
     profiles from the ``wrinkle_a``/``wrinkle_b`` coordinates
     (synth.render.cycles_head.wrinkle_coords) times the per-vertex, per-sample
     ``wrinkle_w`` weights (``wrinkle_weights``): nasolabial folds, forehead lines, the two
-    vertical frown lines between the brows, crow's feet."""
+    vertical frown lines between the brows, crow's feet; and the upper lid's crease from
+    the ``crease`` field (cycles_head.lid_crease_coords), at the per-identity ``crease``
+    depth."""
     sa, sb = nb.new("ShaderNodeSeparateXYZ"), nb.new("ShaderNodeSeparateXYZ")
     nb.link(nb.attribute("wrinkle_a").outputs["Vector"], sa.inputs[0])
     nb.link(nb.attribute("wrinkle_b").outputs["Vector"], sb.inputs[0])
     nl_across, _, height = sa.outputs
     gl_across, angle, _ = sb.outputs
+    crease = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
     w_attr = nb.attribute("wrinkle_w")
     w = nb.new("ShaderNodeSeparateColor")
     nb.link(w_attr.outputs["Color"], w.inputs[0])
@@ -227,7 +238,12 @@ def _wrinkles(nb):
     fan = nb.math("POWER", nb.math("MULTIPLY_ADD", nb.math("COSINE", nb.math(
         "MULTIPLY", angle, 9.0)), 0.5, 0.5), 6.0)  # fmt: skip
     cf = nb.math("MULTIPLY", fan, w_attr.outputs["Alpha"])
+    # The upper lid's crease: a groove along the ``crease`` curve, inside its window, at
+    # the identity's depth (``identity_lid_crease``).
+    lid = nb.math("MULTIPLY", _groove(nb, crease.outputs[0], CREASE_WIDTH_M), crease.outputs[1])
+    lid = nb.math("MULTIPLY", lid, nb.math("MULTIPLY", nb.value("crease", 0.8), CREASE_GAIN))
     total = nb.math("ADD", nb.math("ADD", nl, fh), nb.math("ADD", gl, cf))
+    total = nb.math("ADD", total, lid)
     return nb.math("MINIMUM", total, 1.0)
 
 
@@ -480,6 +496,8 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
     for key, value in identity_skin_detail(ident.identity_id).items():
         set_if_changed(body[key].outputs[0], value)
+    crease = identity_lid_crease(ident.identity_id, ident.phenotypes.get("asian", 0.0))
+    set_if_changed(body["crease"].outputs[0], crease)
     beard = identity_beard(ident.identity_id, ident.phenotypes.get("gender", 0.5))
     set_if_changed(body["beard"].outputs[0], beard)
     eye = mats["iris"].node_tree.nodes

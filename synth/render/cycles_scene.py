@@ -43,6 +43,7 @@ from synth.render.cycles_head import (
     eyeball_vertices,
     face_to_vertex,
     iris_coords,
+    lid_crease_coords,
     material_slots,
     region_weights,
     wrinkle_coords,
@@ -155,6 +156,7 @@ class CyclesScene:
         }
         lines = wrinkle_coords(asset)
         attrs["wrinkle_a"], attrs["wrinkle_b"] = (("FLOAT_VECTOR", "vector", w) for w in lines)
+        attrs["crease"] = ("FLOAT_VECTOR", "vector", lid_crease_coords(asset))
         self._wrinkle_bands = wrinkle_bands(lines)
         self._wrinkle_key = None
         self._eye_split = eyeball_vertices(asset)

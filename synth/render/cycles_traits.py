@@ -94,6 +94,14 @@ def identity_beard(identity_id: int, gender: float) -> float:
     return 0.75 * male * growth
 
 
+def identity_lid_crease(identity_id: int, asian: float) -> float:
+    """Depth (0..1) of the upper lid's crease (``cycles_materials._wrinkles``): per
+    identity in [0.6, 1]; shallower the more East Asian the phenotype (a single eyelid,
+    whose fold lies on the lashes, is common there): x(1 - 0.6 ``asian``)."""
+    k = 0.6 + 0.4 * identity_unit(identity_id, "crease")
+    return float(k * (1.0 - 0.6 * float(np.clip(asian, 0.0, 1.0))))
+
+
 def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
     """Linear RGB of the iris stroma (``eye_rgb`` with its saturation raised 1.15x and
     darkened to 0.8x: at 1.6x and full value blue and green irises glowed like painted

@@ -102,7 +102,8 @@ def test_same_spec_same_labels(cycles, specs):
 
 def test_rgb_silhouette_matches_labels(cycles, specs):
     """With a point-like pixel filter and a transparent film, Cycles' coverage is exactly
-    the label mask -- also with an off-centre principal point."""
+    the label mask -- also with an off-centre principal point -- except where an edge
+    passes within the filter's 0.01 px of a pixel centre."""
     sc = cycles._scene.scene
     saved = sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising
     sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising = True, 0.01, False
@@ -128,10 +129,15 @@ def test_rgb_silhouette_matches_labels(cycles, specs):
             res = cycles.render(s)
             from PIL import Image
 
-            alpha = np.asarray(Image.open(cycles._scene.frame_path))[..., 3] > 127
+            alpha = np.asarray(Image.open(cycles._scene.frame_path))[..., 3]
             covered = res.mask > 0
             assert covered.sum() > 50
-            assert (alpha ^ covered).sum() == 0
+            # A silhouette edge may pass within the point filter's width (0.01 px) of a
+            # pixel centre: Cycles' samples then straddle it (0 < alpha < 255) and the
+            # centre's side can go either way. Any other difference is a mapping error.
+            partial = (alpha > 0) & (alpha < 255)
+            assert partial.sum() <= 3
+            assert ((alpha > 127) ^ covered)[~partial].sum() == 0
     finally:
         sc.render.film_transparent, sc.cycles.filter_width, sc.cycles.use_denoising = saved
         sc.render.image_settings.color_mode = "RGB"
@@ -389,6 +395,17 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     want = wrinkle_weights(wrinkle_bands(wrinkle_coords(asset)), wrinkle_depths(spec))[vids]
     np.testing.assert_allclose(w.reshape(-1, 4), want, atol=1e-6)
     assert want.max() > 0.05  # some line shows on this sample
+    # The upper lid's crease: its field as built, its depth per identity.
+    from synth.render.cycles_head import lid_crease_coords
+    from synth.render.cycles_traits import identity_lid_crease
+
+    got = np.zeros(3 * len(body.vertices), np.float32)
+    body.attributes["crease"].data.foreach_get("vector", got)
+    np.testing.assert_array_equal(got.reshape(-1, 3), lid_crease_coords(asset)[vids])
+    depth = cycles._scene.materials["body"].node_tree.nodes["crease"].outputs[0].default_value
+    ident = spec.identity
+    want = identity_lid_crease(ident.identity_id, ident.phenotypes.get("asian", 0.0))
+    assert depth == pytest.approx(want, abs=1e-6)
     # The upper lid's shadow: eyeballs get their distance below the lid, the rest none.
     lid = np.zeros(len(body.vertices), np.float32)
     body.attributes["lid_below"].data.foreach_get("value", lid)

@@ -63,6 +63,36 @@ def test_wrinkle_lines_lie_where_faces_fold(asset):
     assert np.all(a[eyeball] == 1.0) and np.all(b[eyeball] == 1.0)
 
 
+def test_lid_crease_lies_above_each_upper_lid(asset):
+    """The crease groove (|across| small, window on) runs above the upper-lid landmarks,
+    between the eye's corners, a few millimetres up; nothing off the skin or below the eye."""
+    from synth.render.cycles_head import CREASE_HEIGHT_M, lid_crease_coords
+
+    c = lid_crease_coords(asset)
+    assert c.shape == (asset.n_vertices, 3)
+    v, lm = asset.template, asset.landmarks(asset.template)
+    on = (np.abs(c[:, 0]) < 0.0015) & (c[:, 1] > 0.5)
+    for lid in ((36, 37, 38, 39), (42, 43, 44, 45)):
+        x0, x1 = sorted((lm[lid[0], 0], lm[lid[3], 0]))
+        mine = on & (v[:, 0] > x0 - 0.005) & (v[:, 0] < x1 + 0.005)
+        assert mine.sum() >= 4
+        order = sorted(lid, key=lambda k: lm[k, 0])
+        margin = np.interp(v[mine, 0], lm[order, 0], lm[order, 1])
+        above = margin - v[mine, 1]  # y points down
+        assert np.all(above > 0.0005) and np.all(above < CREASE_HEIGHT_M + 0.003)
+    assert not (on & (v[:, 1] > lm[[40, 41, 46, 47], 1].max())).any()  # nothing below the eyes
+    eyeball = np.unique(asset.faces[asset.face_part == 1])
+    assert np.all(c[eyeball, 1] == 0.0)
+
+
+def test_lid_crease_depth_per_identity():
+    from synth.render.cycles_traits import identity_lid_crease
+
+    d = [identity_lid_crease(i, 0.0) for i in range(50)]
+    assert 0.6 <= min(d) and max(d) <= 1.0 and np.std(d) > 0.05
+    assert identity_lid_crease(3, 1.0) == pytest.approx(0.4 * identity_lid_crease(3, 0.0))
+
+
 def test_wrinkle_depths_follow_age_and_expression():
     from synth.config import load_config
     from synth.render.cycles_traits import age_years, wrinkle_depths

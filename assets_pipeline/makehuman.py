@@ -18,7 +18,8 @@ Procedure (all reproducible from the installed package):
    head, face units) are non-zero on a prefix of the vertices only.
    The collar is a clean plane cut (``neckline.py``) rather than the skinning border.
 4. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
-   put the origin at the eye midpoint of the mean adult identity.
+   put the origin at the eye midpoint of the mean adult identity. Teeth and tongue move
+   ``TEETH_FORWARD_M`` forward (MakeHuman's sit ~12 mm behind the lips' inner edge).
 5. Label regions (``regions.py``), add the hair shell (``hair_shell.py``: labelled hair
    volume whose thickness and hairline are per-identity linear bases) and place the 68
    landmarks (``landmarks.py``).
@@ -41,6 +42,11 @@ from assets_pipeline.head_asset import (
     phenotype_variation_weights,
 )
 
+# The teeth and tongue (helper part 2) move this far forward in the template (m): the most
+# that keeps them out of the lips' flesh for every face unit at full weight but
+# mouthRollUpper (3 vertices at 1.0, none at the sampler's mixes; tests/assets/test_teeth.py).
+PART_TEETH_TONGUE = 2
+TEETH_FORWARD_M = 0.004
 # Keep the body down to this far below the eyes of the template (m). The widest framing
 # (60 mm sensor, 50 mm lens, 1 m, 4:3) sees about 0.50 m below the eyes; the shortest
 # identity of the default sampling ranges keeps 0.56 m (tests/assets/test_body.py checks
@@ -246,6 +252,10 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     uv = uv_all[fuv].astype(np.float32)
 
     template_h = (to_head(template) - origin).astype(np.float32)
+    # MakeHuman's teeth sit ~12 mm behind the lips' inner edge (real incisors: 2-5 mm): in
+    # Cycles an open mouth was a black hole. Teeth and tongue move forward (-z) together.
+    mouth_parts = np.unique(new_faces[face_part == PART_TEETH_TONGUE])
+    template_h[mouth_parts, 2] -= TEETH_FORWARD_M
     joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
 
     step("labelling regions")

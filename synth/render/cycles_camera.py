@@ -32,6 +32,15 @@ from synth.spec import CameraSpec, SceneSpec
 # flat look of a strong uniform environment; the exposure meter evens out the total.
 LIGHT_GAIN = {"key": 1.3, "random": 0.8}
 AMBIENT_GAIN = 0.55
+# A room's ambient light is not direction-less: the subject faces the room behind the
+# photographer. BOUNCE_SHARE of the ambient irradiance at the face comes from a large,
+# soft light BOUNCE_BEHIND_M behind the camera (``bounce_light``), the rest from the
+# uniform world. With all of it uniform (before 0.8.0) an open mouth was a black hole:
+# the key comes from above, and the world reached the teeth only through the lips'
+# opening.
+BOUNCE_SHARE = 0.35
+BOUNCE_BEHIND_M = 0.3
+BOUNCE_RADIUS_M = 0.5
 # Median irradiance at the face under the default config's lights (point lights as
 # P / (4 pi d^2) * cos, world as pi * radiance) and mid-tone skin luminance: exposed at
 # EXPOSURE_OFFSET_EV.
@@ -79,6 +88,8 @@ def face_light(spec: SceneSpec, face_m: np.ndarray) -> tuple[float, np.ndarray]:
     colour of that light (luminance-weighted mean of the emitters' colours)."""
     face = np.asarray(face_m, np.float64)
     to_cam = -face / np.linalg.norm(face)
+    # The ambient: the uniform world plus the bounce light, which at the subject's
+    # distance, facing the camera, makes up the same total (``bounce_light``).
     e_amb = np.pi * spec.ambient * AMBIENT_GAIN
     total, colour = e_amb, e_amb * np.ones(3)
     for light in spec.lights:
@@ -113,12 +124,28 @@ def white_balance_gains(spec: SceneSpec, face_m: np.ndarray) -> np.ndarray:
     return gains / float(gains @ REC709_Y)
 
 
+def _ambient_rgb(spec: SceneSpec) -> np.ndarray:
+    """The ambient light's colour: white tinted 10 % towards the background colour (the
+    room bounces some of its colour back)."""
+    return 0.9 * np.ones(3) + 0.1 * np.asarray(spec.background.color_rgb, np.float64)
+
+
 def environment_radiance(spec: SceneSpec, gains: np.ndarray, exposure: float) -> np.ndarray:
-    """(3,) linear radiance of the world seen by every ray but camera rays (the ambient
-    light): SceneSpec.ambient x AMBIENT_GAIN x exposure, tinted 10 % towards the
-    background colour (the room bounces some of its colour back), white-balanced."""
-    env = 0.9 * np.ones(3) + 0.1 * np.asarray(spec.background.color_rgb, np.float64)
-    return env * np.asarray(gains, np.float64) * spec.ambient * AMBIENT_GAIN * exposure
+    """(3,) linear radiance of the world seen by every ray but camera rays (the uniform
+    part of the ambient light): (1 - BOUNCE_SHARE) x SceneSpec.ambient x AMBIENT_GAIN x
+    exposure, in ``_ambient_rgb``, white-balanced."""
+    scale = (1.0 - BOUNCE_SHARE) * spec.ambient * AMBIENT_GAIN * exposure
+    return _ambient_rgb(spec) * np.asarray(gains, np.float64) * scale
+
+
+def bounce_light(spec: SceneSpec) -> tuple[np.ndarray, float, np.ndarray]:
+    """The directed part of the ambient light: (camera-frame position (m), power (Blender
+    W at exposure 0), linear RGB before white balance) of a point light BOUNCE_BEHIND_M
+    behind the camera whose irradiance at the subject's distance is BOUNCE_SHARE of the
+    ambient's, pi x SceneSpec.ambient x AMBIENT_GAIN."""
+    d = spec.camera.distance_m + BOUNCE_BEHIND_M
+    e = BOUNCE_SHARE * np.pi * spec.ambient * AMBIENT_GAIN
+    return np.array([0.0, 0.0, -BOUNCE_BEHIND_M]), float(e * 4 * np.pi * d * d), _ambient_rgb(spec)
 
 
 def lit_radiance(
@@ -126,19 +153,25 @@ def lit_radiance(
 ) -> np.ndarray:
     """(N,3) float32 radiance factor of a white Lambertian surface at camera-frame
     ``points`` with unit ``normals`` (flipped to face the camera) under the sample's
-    emitters as CyclesScene sets them: the world (``environment_radiance``) plus every
-    point light as a point (E = watts x LIGHT_GAIN x exposure x cos / (4 pi r^2), colour
-    x white-balance gains), divided by pi. Unshadowed. The renderer bakes it into the
+    emitters as CyclesScene sets them: the world (``environment_radiance``) plus the
+    bounce light (``bounce_light``) and every point light, each as a point (E = watts x
+    LIGHT_GAIN x exposure x cos / (4 pi r^2), colour x white-balance gains), divided by
+    pi. Unshadowed. The renderer bakes it into the
     background's emission (the room is lit the same way, without tracing its light)."""
     p = np.asarray(points, np.float64)
     n = np.asarray(normals, np.float64).copy()
     n[np.einsum("ij,ij->i", n, -p) < 0] *= -1.0
     out = np.tile(environment_radiance(spec, gains, exposure), (len(p), 1))
     g = np.asarray(gains, np.float64)
-    for light in spec.lights:
-        d = np.asarray(light.position_m, np.float64) - p
+    pos, power, rgb = bounce_light(spec)
+    emitters = [(pos, power, rgb)] + [
+        (light.position_m, LIGHT_GAIN.get(light.kind, 1.0) * light.power_w, light.color_rgb)
+        for light in spec.lights
+    ]
+    for position, watts, colour in emitters:
+        d = np.asarray(position, np.float64) - p
         r2 = np.einsum("ij,ij->i", d, d)
         cos = np.maximum(np.einsum("ij,ij->i", n, d) / np.sqrt(r2), 0.0)
-        e = LIGHT_GAIN.get(light.kind, 1.0) * light.power_w * exposure * cos / (4 * np.pi * r2)
-        out += (e / np.pi)[:, None] * (np.asarray(light.color_rgb, np.float64) * g)
+        e = watts * exposure * cos / (4 * np.pi * r2)
+        out += (e / np.pi)[:, None] * (np.asarray(colour, np.float64) * g)
     return out.astype(np.float32)

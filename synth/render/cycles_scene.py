@@ -26,8 +26,10 @@ import numpy as np
 from assets_pipeline.hair_shell import shell_thickness
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_camera import (
+    BOUNCE_RADIUS_M,
     LIGHT_GAIN,
     blender_camera,
+    bounce_light,
     environment_radiance,
     focus_distance_m,
     lit_radiance,
@@ -133,6 +135,7 @@ class CyclesScene:
         scene.collection.objects.link(self.background)
         self._bg_key: bytes | None = None
         self.lights: list = []
+        self.bounce = None
         self._build_world()
         self._image = None
 
@@ -363,6 +366,16 @@ class CyclesScene:
 
     def _update_lights(self, spec: SceneSpec, gains: np.ndarray, exposure: float) -> None:
         bpy = self.bpy
+        if self.bounce is None:  # the directed part of the ambient, behind the camera
+            data = bpy.data.lights.new("fd_bounce", "POINT")
+            data.shadow_soft_size = BOUNCE_RADIUS_M
+            self.bounce = bpy.data.objects.new("fd_bounce", data)
+            self.bounce.visible_camera = False
+            self.scene.collection.objects.link(self.bounce)
+        pos, power, rgb = bounce_light(spec)
+        self.bounce.location = np.asarray(pos, np.float32) * CV_TO_BLENDER
+        self.bounce.data.energy = power * exposure
+        self.bounce.data.color = rgb * gains
         while len(self.lights) < len(spec.lights):
             k = len(self.lights)
             data = bpy.data.lights.new(f"fd_light{k}", "POINT")

@@ -6,7 +6,14 @@ import numpy as np
 import trimesh
 
 from synth.config import load_config
-from synth.render.cycles_camera import AMBIENT_GAIN, LIGHT_GAIN, environment_radiance, lit_radiance
+from synth.render.cycles_camera import (
+    AMBIENT_GAIN,
+    BOUNCE_BEHIND_M,
+    BOUNCE_SHARE,
+    LIGHT_GAIN,
+    environment_radiance,
+    lit_radiance,
+)
 from synth.render.cycles_head import corner_frames
 from synth.sampling import sample_spec
 from synth.spec import LightSpec
@@ -27,9 +34,16 @@ def test_lit_radiance_hand_computed():
     p = np.array([[0.0, 0.0, 3.0]])
     n = np.array([[0.0, 0.0, 1.0]])  # facing away: flipped to face the camera
     got = lit_radiance(spec, p, n, gains, exposure=0.5)[0]
-    env = (0.9 + 0.1 * 0.5) * gains * 0.2 * AMBIENT_GAIN * 0.5
+    ambient = (0.9 + 0.1 * 0.5) * gains
+    env = ambient * (1 - BOUNCE_SHARE) * 0.2 * AMBIENT_GAIN * 0.5
     e = LIGHT_GAIN["key"] * 40.0 * 0.5 * 1.0 / (4 * np.pi * 4.0)
-    want = env + e / np.pi * np.array([1.0, 0.5, 0.25]) * gains
+    # The bounce light behind the camera: BOUNCE_SHARE of the ambient irradiance at the
+    # subject's distance, falling off as 1/r^2 to the wall.
+    d_subject = spec.camera.distance_m + BOUNCE_BEHIND_M
+    e_bounce = (
+        BOUNCE_SHARE * np.pi * 0.2 * AMBIENT_GAIN * 0.5 * (d_subject / (3.0 + BOUNCE_BEHIND_M)) ** 2
+    )
+    want = env + e / np.pi * np.array([1.0, 0.5, 0.25]) * gains + e_bounce / np.pi * ambient
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(environment_radiance(spec, gains, 0.5), env)
     # Grazing and back-facing light adds nothing but the environment.

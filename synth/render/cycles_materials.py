@@ -40,8 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
+from synth.render.cycles_skin_lines import WRINKLE_SHADE, skin_lines
 from synth.render.cycles_traits import (
-    FOREHEAD_SPACING_M,
     identity_beard,
     identity_lid_crease,
     identity_skin_detail,
@@ -81,17 +81,6 @@ LID_SHADOW_M = 0.0018
 KNIT_STITCH_M = (0.0045, 0.0035)
 KNIT_RADIUS_M = 0.15
 KNIT_AXIS_Z_M = 0.1
-# Expression and age lines (``_wrinkles``, ``wrinkle_depths``): the albedo darkening at
-# full depth (the crease's own shadow and occlusion). 0.7.0 took the lines out of the skin
-# bump (0.6.0: a groove 2.5x the pore bump): Cycles evaluates a bump's height three times
-# per shading point, and the bumped lines cost ~0.7-1 CPU-s per frame (of ~9, by A/B) for
-# a difference not visible at 640x480 next to the shade alone.
-WRINKLE_SHADE = 0.35
-# The upper lid's crease (0.8.0): a groove this wide (the fold's shadow line at ~1 mm per
-# pixel), shaded like the lines at CREASE_GAIN times their weight (the lid's fold overhangs
-# it: its shadow is darker than a line's).
-CREASE_WIDTH_M = 0.0013
-CREASE_GAIN = 2.0
 
 
 def _new_material(bpy, name: str, detail_image) -> tuple:
@@ -168,7 +157,7 @@ def _body(bpy, detail_image):
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
     # Expression and age lines: shade only (the crease's shadow; see WRINKLE_SHADE).
-    lines = _wrinkles(nb)
+    lines = skin_lines(nb, blotch, wrinkles)
     skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
 
     hair, streak, clump = _hair_mass(nb)
@@ -202,51 +191,6 @@ def _body(bpy, detail_image):
     return mat
 
 
-def _groove(nb, u, width: float):
-    """exp(-(u / width)^2): 1 on a line (u = 0), 0 a few widths away."""
-    q = nb.math("MULTIPLY", u, 1.0 / width)
-    return nb.math("EXPONENT", nb.math("MULTIPLY", nb.math("MULTIPLY", q, q), -1.0))
-
-
-def _wrinkles(nb):
-    """Expression and age lines as a groove weight (0 flat .. ~1 in a line): the line
-    profiles from the ``wrinkle_a``/``wrinkle_b`` coordinates
-    (synth.render.cycles_head.wrinkle_coords) times the per-vertex, per-sample
-    ``wrinkle_w`` weights (``wrinkle_weights``): nasolabial folds, forehead lines, the two
-    vertical frown lines between the brows, crow's feet; and the upper lid's crease from
-    the ``crease`` field (cycles_head.lid_crease_coords), at the per-identity ``crease``
-    depth."""
-    sa, sb = nb.new("ShaderNodeSeparateXYZ"), nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("wrinkle_a").outputs["Vector"], sa.inputs[0])
-    nb.link(nb.attribute("wrinkle_b").outputs["Vector"], sb.inputs[0])
-    nl_across, _, height = sa.outputs
-    gl_across, angle, _ = sb.outputs
-    crease = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
-    w_attr = nb.attribute("wrinkle_w")
-    w = nb.new("ShaderNodeSeparateColor")
-    nb.link(w_attr.outputs["Color"], w.inputs[0])
-    # The fold: a crease 2 mm wide, deepest between nose wing and mouth corner.
-    nl = nb.math("MULTIPLY", _groove(nb, nl_across, 0.002), w.outputs[0])
-    # Forehead: parallel lines every FOREHEAD_SPACING_M across the band above the brows.
-    lines = nb.math("COSINE", nb.math("MULTIPLY", height, 2 * np.pi / FOREHEAD_SPACING_M))
-    lines = nb.math("POWER", nb.math("MULTIPLY_ADD", lines, 0.5, 0.5), 8.0)
-    fh = nb.math("MULTIPLY", lines, w.outputs[1])
-    # Frown lines: two short vertical grooves from the brows' inner ends upwards.
-    gl = nb.math("MULTIPLY", _groove(nb, gl_across, 0.0012), w.outputs[2])
-    # Crow's feet: a fan of ~5 lines out of the outer eye corner, 5-16 mm from it.
-    fan = nb.math("POWER", nb.math("MULTIPLY_ADD", nb.math("COSINE", nb.math(
-        "MULTIPLY", angle, 9.0)), 0.5, 0.5), 6.0)  # fmt: skip
-    cf = nb.math("MULTIPLY", fan, w_attr.outputs["Alpha"])
-    # The upper lid's crease: a groove along the ``crease`` curve, inside its window, at
-    # the identity's depth (``identity_lid_crease``).
-    lid = nb.math("MULTIPLY", _groove(nb, crease.outputs[0], CREASE_WIDTH_M), crease.outputs[1])
-    lid = nb.math("MULTIPLY", lid, nb.math("MULTIPLY", nb.value("crease", 0.8), CREASE_GAIN))
-    total = nb.math("ADD", nb.math("ADD", nl, fh), nb.math("ADD", gl, cf))
-    total = nb.math("ADD", total, lid)
-    return nb.math("MINIMUM", total, 1.0)
-
-
 def _hair_mass(nb) -> tuple:
     """Hair seen as a mass: ``hair_rgb`` with fine streaks along the head's front-back
     axis (z of the head frame, from the ``rest`` attribute) and clumps. Returns (colour,
@@ -273,8 +217,8 @@ def _hair_colour(nb, streak, clump, wave=None):
 
 def _hair_shell(bpy, detail_image):
     """The hair shell (assets_pipeline.hair_shell): the hair mass under the strands,
-    feathered where it leaves the skin -- transparent below ~0.4 mm of thickness
-    (point attribute ``hair_t``, metres out of the skin, per sample), opaque above ~4 mm,
+    feathered where it leaves the skin -- transparent below ~0.3 mm of thickness
+    (point attribute ``hair_t``, metres out of the skin, per sample), opaque above ~7 mm,
     with a ragged, streaky edge -- so the hairline is soft and the skin shows through
     thin hair (the labels keep the shell, which is within those millimetres of the skin).
 
@@ -289,8 +233,8 @@ def _hair_shell(bpy, detail_image):
     _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
     hair = _hair_colour(nb, streak, clump, wave)
     t = nb.attribute("hair_t").outputs["Fac"]
-    ragged = nb.math("MULTIPLY_ADD", streak, 0.0025, nb.math("MULTIPLY", clump, 0.0015))
-    alpha = nb.smoothstep(0.0004, 0.0045, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.002)))
+    ragged = nb.math("MULTIPLY_ADD", streak, 0.004, nb.math("MULTIPLY", clump, 0.0025))
+    alpha = nb.smoothstep(0.0003, 0.007, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.00325)))
     tangent = nb.new("ShaderNodeTangent", direction_type="UV_MAP", uv_map="flow")
     bsdf = nb.principled(
         "bsdf",

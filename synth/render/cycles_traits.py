@@ -95,7 +95,7 @@ def identity_beard(identity_id: int, gender: float) -> float:
 
 
 def identity_lid_crease(identity_id: int, asian: float) -> float:
-    """Depth (0..1) of the upper lid's crease (``cycles_materials._wrinkles``): per
+    """Depth (0..1) of the upper lid's crease (``cycles_skin_lines.skin_lines``): per
     identity in [0.6, 1]; shallower the more East Asian the phenotype (a single eyelid,
     whose fold lies on the lashes, is common there): x(1 - 0.6 ``asian``)."""
     k = 0.6 + 0.4 * identity_unit(identity_id, "crease")
@@ -130,14 +130,14 @@ def wrinkle_bands(coords: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     crow's feet), from the ``wrinkle_coords`` fields. These windows are centimetres wide,
     so they are per-vertex weights (times the sample's ``wrinkle_depths``: the ``wrinkle_w``
     attribute); only the millimetre-narrow line profiles are evaluated per shading point
-    (``cycles_materials._wrinkles``), which keeps the skin shader -- evaluated three
+    (``cycles_skin_lines.skin_lines``), which keeps the skin shader -- evaluated three
     times over by its bump -- cheap."""
     a, b = (np.asarray(c, np.float64) for c in coords)
     nl_along, height, gl_across = a[:, 1], a[:, 2], b[:, 0]
     angle, radius = b[:, 1], b[:, 2]
     out = np.stack([
         _band(nl_along, 0.08, 0.75, 0.2),
-        _band(height, *FOREHEAD_BAND_M, 0.006) * _band(gl_across, -0.01, 0.03, 0.012),
+        _band(height, *FOREHEAD_BAND_M, 0.006) * _band(gl_across, -0.01, 0.02, 0.02),
         _band(height, -0.004, 0.014, 0.004),
         _band(radius, 0.005, 0.016, 0.004) * _band(angle, -0.7, 0.6, 0.25),
     ], axis=1)  # fmt: skip
@@ -152,7 +152,7 @@ def wrinkle_weights(bands: np.ndarray, d: dict[str, float]) -> np.ndarray:
 
 
 def wrinkle_depths(spec) -> dict[str, float]:
-    """Depth (0..1) of each family of lines (``cycles_materials._wrinkles``): an age
+    """Depth (0..1) of each family of lines (``cycles_skin_lines.skin_lines``): an age
     part (none at 25 years, full at 60), the face units that fold the skin there (a
     smile deepens the nasolabial folds, a squint the crow's feet, raised brows the
     forehead lines, lowered brows the frown lines), times a per-identity depth in [0.6, 1.4]."""
@@ -166,7 +166,7 @@ def wrinkle_depths(spec) -> dict[str, float]:
     k = 0.6 + 0.8 * identity_unit(ident.identity_id, "wrinkles")
     raw = {
         "wr_nasolabial": 0.2 + 0.45 * age + 0.9 * pair("mouthSmile") + 0.3 * pair("cheekSquint"),
-        "wr_forehead": 0.35 * age + 0.9 * fu.get("browInnerUp", 0.0) + 0.5 * pair("browOuterUp"),
+        "wr_forehead": 0.35 * age + 0.65 * fu.get("browInnerUp", 0.0) + 0.35 * pair("browOuterUp"),
         "wr_glabella": 0.25 * age + 1.0 * pair("browDown"),
         "wr_crow": 0.4 * age + 0.9 * max(pair("eyeSquint"), pair("cheekSquint")),
     }

@@ -402,6 +402,18 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     got = np.zeros(3 * len(body.vertices), np.float32)
     body.attributes["crease"].data.foreach_get("vector", got)
     np.testing.assert_array_equal(got.reshape(-1, 3), lid_crease_coords(asset)[vids])
+    # The bounce light behind the camera, at the sample's exposure.
+    from synth.render.cycles_camera import bounce_light, metered_exposure
+    from synth.render.cycles_traits import skin_colors
+    from synth.scene import build_geometry
+
+    bounce = cycles._scene.bounce
+    pos, power, _ = bounce_light(spec)
+    face = build_geometry(asset, spec).head_translation
+    skin = skin_colors(spec.identity.skin_tone, spec.identity.identity_id)["skin"]
+    exposure = 2.0 ** metered_exposure(spec, face, skin)
+    assert not bounce.hide_render and tuple(bounce.location) == pytest.approx((0, 0, -pos[2]))
+    assert bounce.data.energy == pytest.approx(power * exposure, rel=1e-5)
     depth = cycles._scene.materials["body"].node_tree.nodes["crease"].outputs[0].default_value
     ident = spec.identity
     want = identity_lid_crease(ident.identity_id, ident.phenotypes.get("asian", 0.0))

@@ -61,3 +61,21 @@ def test_corner_frames_sharp_box_smooth_sphere():
     pts, normals = corner_frames(ball.vertices, ball.faces, 50.0)
     radial = pts / np.linalg.norm(pts, axis=1, keepdims=True)
     assert np.min(np.abs(np.sum(normals * radial, axis=1))) > 0.999  # smooth: vertex normals
+
+
+def test_bounce_light_makes_up_the_ambient_at_the_subject():
+    """World + bounce light give the face (facing the camera, at the subject's distance)
+    the full ambient irradiance pi x ambient x AMBIENT_GAIN that the exposure meter
+    counts (face_light), the bounce light's share being BOUNCE_SHARE."""
+    from synth.render.cycles_camera import bounce_light
+
+    spec = _spec([], ambient=0.3)
+    pos, power, rgb = bounce_light(spec)
+    assert pos[2] == -BOUNCE_BEHIND_M and pos[0] == pos[1] == 0.0
+    face = np.array([[0.0, 0.0, spec.camera.distance_m]])
+    toward = np.array([[0.0, 0.0, -1.0]])
+    ones = np.ones(3)
+    got = np.pi * lit_radiance(spec, face, toward, ones, exposure=1.0)[0] / rgb
+    np.testing.assert_allclose(got, np.pi * 0.3 * AMBIENT_GAIN, rtol=1e-5)
+    world = np.pi * environment_radiance(spec, ones, 1.0) / rgb
+    np.testing.assert_allclose(world, (1 - BOUNCE_SHARE) * np.pi * 0.3 * AMBIENT_GAIN, rtol=1e-6)

@@ -76,11 +76,13 @@ def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:
     return {key: float(c @ REC709_Y) * (1.0 - k) + k * c for key, c in colours.items()}
 
 
-def identity_skin_detail(identity_id: int) -> dict[str, float]:
-    """Per-identity skin detail: freckle density (most people few, some many) and
-    forehead/nose oiliness (lower roughness, more specular)."""
+def identity_skin_detail(identity_id: int, tone: float = 0.0) -> dict[str, float]:
+    """Per-identity skin detail: freckle strength (most people faint, some strong; x(1 -
+    0.6 ``tone``): freckling is a trait of light skin) and forehead/nose oiliness (lower
+    roughness, more specular)."""
+    light = 1.0 - 0.6 * float(np.clip(tone, 0.0, 1.0))
     return {
-        "freckles": 0.08 + 0.5 * identity_unit(identity_id, "freckles") ** 3,
+        "freckles": (0.08 + 0.5 * identity_unit(identity_id, "freckles") ** 3) * light,
         "oil": 0.5 + 0.5 * identity_unit(identity_id, "oil"),
     }
 

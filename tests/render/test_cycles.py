@@ -340,6 +340,9 @@ def test_eye_and_skin_detail_are_pure_functions():
     freckles = [identity_skin_detail(i)["freckles"] for i in range(200)]
     assert identity_skin_detail(7) == identity_skin_detail(7)
     assert 0.08 <= min(freckles) and max(freckles) <= 0.58 and np.median(freckles) < 0.2
+    dark = identity_skin_detail(7, 1.0)
+    assert dark["freckles"] == pytest.approx(0.4 * identity_skin_detail(7)["freckles"])
+    assert dark["oil"] == identity_skin_detail(7)["oil"]
 
 
 def test_cloth_and_detail_attributes(cycles, asset):

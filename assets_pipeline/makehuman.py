@@ -43,8 +43,9 @@ from assets_pipeline.head_asset import (
 )
 
 # The teeth and tongue (helper part 2) move this far forward in the template (m): the most
-# that keeps them out of the lips' flesh for every face unit at full weight but
-# mouthRollUpper (3 vertices at 1.0, none at the sampler's mixes; tests/assets/test_teeth.py).
+# that puts no more of them into the lips' flesh than MakeHuman's own placement, for the
+# presets and the sampler's mixes, and at most 3 vertices more under a single face unit at
+# full weight (mouthRollUpper; tests/assets/test_teeth.py).
 PART_TEETH_TONGUE = 2
 TEETH_FORWARD_M = 0.004
 # Keep the body down to this far below the eyes of the template (m). The widest framing

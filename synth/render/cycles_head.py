@@ -376,8 +376,8 @@ def lid_crease_coords(asset: HeadAsset) -> np.ndarray:
         sel = np.sign(v[:, 0] - lm[27, 0]) == np.sign(outer[0] - lm[27, 0])
         across, along = _signed_curve_distance(xy[sel], curve)
         window = np.clip(np.minimum(along, 1.0 - along) / 0.12, 0.0, 1.0)
-        # Only near the lid: within a centimetre of the curve, and not below the margin's
-        # corners (the lower lid, the cheek).
+        # Only near the lid: within a centimetre of the curve (the groove is nothing
+        # further out); past the curve's ends (along < 0 or > 1) the window is 0.
         window *= np.abs(across) < 0.01
         out[sel, 0], out[sel, 1] = across, window
     skin = np.zeros(len(v), bool)

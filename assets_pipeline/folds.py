@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from assets_pipeline.head_asset import HeadAsset
+from assets_pipeline.head_asset import PART_SKIN, HeadAsset
 
-SKIN_PART = 0  # the asset's face_part code of the skin mesh
 FACE_RADIUS_M = 0.06  # the face: skin triangles within this of the nose tip (landmark 30)
 FOLD_COS = 0.5  # folded: the triangle's normal is > 60 degrees off a corner's
 
@@ -23,7 +22,7 @@ FOLD_COS = 0.5  # folded: the triangle's normal is > 60 degrees off a corner's
 def face_triangles(asset: HeadAsset) -> np.ndarray:
     """Indices of the skin triangles whose template centroid lies within FACE_RADIUS_M of
     the nose tip: brows, eyes' lids, nose, cheeks, mouth and chin."""
-    skin = np.flatnonzero(asset.face_part == SKIN_PART)
+    skin = np.flatnonzero(asset.face_part == PART_SKIN)
     nose_tip = asset.landmarks(asset.template)[30]
     centre = asset.template[asset.faces[skin]].mean(axis=1)
     return skin[np.linalg.norm(centre - nose_tip, axis=1) < FACE_RADIUS_M]

@@ -38,6 +38,8 @@ from assets_pipeline.fileio import atomic_write
 # 5: the eased "angry" and "sad" presets (assets_pipeline.expressions, 0.6.0); 6: the hair
 # curtain (0.7.0); 7: teeth and tongue 4 mm forward (makehuman.TEETH_FORWARD_M, 0.8.0)
 ASSET_FORMAT_VERSION = 7
+# face_part codes shared by every asset source (the full table in HeadAsset's docstring).
+PART_SKIN, PART_TEETH = 0, 2  # the skin mesh; teeth and tongue
 
 # Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
 # ``phenotype_mask`` follow this flattened order.

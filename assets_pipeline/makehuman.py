@@ -37,16 +37,16 @@ from assets_pipeline import body_pose, hair_shell, neckline
 from assets_pipeline.expressions import PRESETS
 from assets_pipeline.head_asset import (
     CHAIN_BONES,
+    PART_TEETH,
     PHENOTYPE_VARIATIONS,
     HeadAsset,
     phenotype_variation_weights,
 )
 
-# The teeth and tongue (helper part 2) move this far forward in the template (m): the most
+# The teeth and tongue (helper part PART_TEETH) move this far forward in the template (m): the most
 # that puts no more of them into the lips' flesh than MakeHuman's own placement, for the
 # presets and the sampler's mixes, and at most 3 vertices more under a single face unit at
 # full weight (mouthRollUpper; tests/assets/test_teeth.py).
-PART_TEETH_TONGUE = 2
 TEETH_FORWARD_M = 0.004
 # Keep the body down to this far below the eyes of the template (m). The widest framing
 # (60 mm sensor, 50 mm lens, 1 m, 4:3) sees about 0.50 m below the eyes; the shortest
@@ -255,7 +255,7 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     template_h = (to_head(template) - origin).astype(np.float32)
     # MakeHuman's teeth sit ~12 mm behind the lips' inner edge (real incisors: 2-5 mm): in
     # Cycles an open mouth was a black hole. Teeth and tongue move forward (-z) together.
-    mouth_parts = np.unique(new_faces[face_part == PART_TEETH_TONGUE])
+    mouth_parts = np.unique(new_faces[face_part == PART_TEETH])
     template_h[mouth_parts, 2] -= TEETH_FORWARD_M
     joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
 

@@ -34,10 +34,10 @@ def main() -> None:
     args = ap.parse_args()
     asset = HeadAsset.load(ensure_default_asset())
     tris = face_triangles(asset)
+    configs = {s: load_config(None, {"identity": {"local_sigma": s}}) for s in SIGMAS}
     counts = {s: [] for s in SIGMAS}
     for i in tqdm(range(args.n), desc="identities"):
-        for s in SIGMAS:
-            cfg = load_config(None, {"identity": {"local_sigma": s}})
+        for s, cfg in configs.items():
             ident = sample_identity(cfg, args.seed, i, asset.local_names)
             v, _ = asset.evaluate(ident.phenotypes, ident.local_changes)
             counts[s].append(folded_triangles(asset, v, tris))

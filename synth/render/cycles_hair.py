@@ -27,13 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assets_pipeline.head_asset import HeadAsset
+from assets_pipeline.head_asset import PART_SKIN, HeadAsset
 from synth.render.cycles_traits import identity_unit
 from synth.spec import MASK_CLASS_IDS as C
 
 UP = np.array([0.0, -1.0, 0.0])
 FORWARD = np.array([0.0, 0.0, -1.0])
-PART_SKIN = 0  # asset face_part code of the skin mesh
 BROW_STRANDS = 800  # per brow, before the identity's density
 LASHES_UPPER, LASHES_LOWER = 80, 36  # per eye
 SCALP_STRANDS = 10000

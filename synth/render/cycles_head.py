@@ -24,12 +24,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from assets_pipeline.hair_shell import PART_HAIR
-from assets_pipeline.head_asset import HeadAsset
+from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, HeadAsset
 from synth.render.cycles_materials import HEAD_SLOTS
 from synth.spec import MASK_CLASS_IDS as C
 
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
-PART_SCLERA, PART_TEETH, PART_CLOTHING, PART_IRIS, PART_PUPIL = 1, 2, 4, 5, 6
+PART_SCLERA, PART_CLOTHING, PART_IRIS, PART_PUPIL = 1, 4, 5, 6
 CHEEK_SIGMA_M = 0.016  # radius of the cheek flush blob
 LASH_WIDTH_M = 0.0018  # width of the painted lash line along the lid margin
 
@@ -381,7 +381,7 @@ def lid_crease_coords(asset: HeadAsset) -> np.ndarray:
         window *= np.abs(across) < 0.01
         out[sel, 0], out[sel, 1] = across, window
     skin = np.zeros(len(v), bool)
-    skin[asset.faces[asset.face_part == 0].ravel()] = True
+    skin[asset.faces[asset.face_part == PART_SKIN].ravel()] = True
     out[~skin] = (1.0, 0.0, 0.0)
     return out.astype(np.float32)
 

@@ -9,7 +9,8 @@ import dataclasses
 import numpy as np
 
 from assets_pipeline.expressions import ARKIT_UNITS, PRESETS
-from assets_pipeline.makehuman import PART_TEETH_TONGUE, TEETH_FORWARD_M
+from assets_pipeline.head_asset import PART_TEETH
+from assets_pipeline.makehuman import TEETH_FORWARD_M
 from synth.config import load_config
 from synth.sampling import sample_identity
 
@@ -35,7 +36,7 @@ def _in_flesh(asset, face_units, ident=None) -> int:
     skin = np.flatnonzero(asset.face_part == 0)
     centre = asset.template[asset.faces[skin]].mean(axis=1)
     near = asset.faces[skin[np.linalg.norm(centre - mouth, axis=1) < 0.05]]
-    parts = np.unique(asset.faces[asset.face_part == PART_TEETH_TONGUE])
+    parts = np.unique(asset.faces[asset.face_part == PART_TEETH])
     phen, local = (ident.phenotypes, ident.local_changes) if ident else ({}, {})
     v = asset.evaluate(phen, local, face_units)[0].astype(np.float64)
     return int(np.count_nonzero(_forward_crossings(v, near, v[parts]) % 2 == 1))
@@ -43,7 +44,7 @@ def _in_flesh(asset, face_units, ident=None) -> int:
 
 def test_teeth_close_behind_the_lips(asset):
     lm = asset.landmarks(asset.template)
-    teeth = asset.template[np.unique(asset.faces[asset.face_part == PART_TEETH_TONGUE])]
+    teeth = asset.template[np.unique(asset.faces[asset.face_part == PART_TEETH])]
     mid = teeth[np.abs(teeth[:, 0]) < 0.004]
     gap = mid[:, 2].min() - lm[[62, 66], 2].mean()  # z points to the back
     assert 0.004 < gap < 0.009  # MakeHuman's own: ~11.7 mm
@@ -53,7 +54,7 @@ def test_teeth_stay_out_of_the_lips(asset):
     """Moving teeth and tongue forward puts none of them into the lips' flesh for the
     presets (MakeHuman's own placement has one vertex there under "sad") and at most 3
     for any one face unit at full weight."""
-    parts = np.unique(asset.faces[asset.face_part == PART_TEETH_TONGUE])
+    parts = np.unique(asset.faces[asset.face_part == PART_TEETH])
     back = asset.template.copy()
     back[parts, 2] += TEETH_FORWARD_M
     original = dataclasses.replace(asset, template=back)

@@ -136,8 +136,9 @@ class IdentityConfig(_Model):
         le=1,
         description="std of head local changes (MakeHuman's nose, mouth, eye, chin ... "
         "targets, each in [-1, 1]). Summed, they crease the face: 42 % of identities at "
-        "0.3 (before 0.8.0), 7 % at 0.15 (benchmarks/bench_face_folds.py); identity "
-        "variety comes mostly from the phenotypes",
+        "0.3 (before 0.8.0), 3 % at 0.15 with the epicanthus targets at half this "
+        "spread (sampling.LOCAL_SPREAD, 0.8.1; 7 % at full spread) "
+        "(benchmarks/bench_face_folds.py); identity variety comes mostly from the phenotypes",
     )
     local_symmetry: float = Field(
         0.9,

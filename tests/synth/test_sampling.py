@@ -303,3 +303,19 @@ def test_eye_colour_by_ancestry():
     np.testing.assert_allclose(
         eye_color(european, 0.0, 0.5), 0.5 * np.array(eye_color(european, 0.0, 1.0))
     )
+
+
+def test_epicanthus_is_drawn_at_half_spread(monkeypatch):
+    """LOCAL_SPREAD scales a target's draw and nothing else: the same stream, halved."""
+    import synth.sampling as sampling
+
+    names = ("l-eye-epicanthus-out", "r-eye-epicanthus-out", "nose-scale-horiz-incr")
+    assert sampling.local_spread(names).tolist() == [0.5, 0.5, 1.0]
+    c = load_config(None, {"identity.local_symmetry": 0.0})
+    half = sampling.sample_identity(c, 3, 11, names)
+    monkeypatch.setattr(sampling, "LOCAL_SPREAD", {})
+    full = sampling.sample_identity(c, 3, 11, names)
+    for n in names[:2]:
+        assert half.local_changes[n] == pytest.approx(0.5 * full.local_changes[n])
+    assert half.local_changes[names[2]] == full.local_changes[names[2]]
+    assert half.model_copy(update={"local_changes": full.local_changes}) == full

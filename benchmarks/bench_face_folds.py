@@ -4,7 +4,9 @@ alone do. For the creased identities at the default spread it also asks whether 
 target is to blame: the largest drop in folds from leaving out a single local change.
 Writes benchmarks/results/face_folds.json.
 
-Run: .venv/bin/python benchmarks/bench_face_folds.py [--n 100] [--seed 0]
+Run: .venv/bin/python benchmarks/bench_face_folds.py [--n 100] [--seed 0] [--full-spread]
+(``--full-spread``: every target at identity.local_sigma, i.e. without
+synth.sampling.LOCAL_SPREAD -- 0.8.0's pool; writes face_folds_full_spread.json)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+import synth.sampling as sampling  # noqa: E402
 from assets_pipeline.folds import face_triangles, folded_triangles  # noqa: E402
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
 from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
@@ -33,7 +36,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100, help="identities (the default pool is 100)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--full-spread", action="store_true",
+                    help="ignore sampling.LOCAL_SPREAD (0.8.0's identities)")  # fmt: skip
     args = ap.parse_args()
+    if args.full_spread:
+        sampling.LOCAL_SPREAD = {}
     asset = HeadAsset.load(ensure_default_asset())
     tris = face_triangles(asset)
     configs = {s: load_config(None, {"identity": {"local_sigma": s}}) for s in SIGMAS}
@@ -60,12 +67,13 @@ def main() -> None:
         "machine": machine_info(),
         "identities": args.n,
         "seed": args.seed,
+        "local_spread": sampling.LOCAL_SPREAD,
         "face_triangles": int(len(tris)),
         "creased_excess": CREASED_EXCESS,
         "by_local_sigma": rows,
         "creased_at_default": blame,
     }
-    write_result("face_folds", record)
+    write_result("face_folds_full_spread" if args.full_spread else "face_folds", record)
     for s, r in rows.items():
         print(f"local_sigma {s:>4}: folded mean {r['folded_mean']:5.1f}  p90 "
               f"{r['folded_p90']:5.1f}  excess {r['excess_mean']:5.1f}  creased "

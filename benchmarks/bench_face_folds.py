@@ -44,15 +44,18 @@ def main() -> None:
     asset = HeadAsset.load(ensure_default_asset())
     tris = face_triangles(asset)
     configs = {s: load_config(None, {"identity": {"local_sigma": s}}) for s in SIGMAS}
+    default_sigma = load_config().identity.local_sigma  # one of SIGMAS
     counts = {s: [] for s in SIGMAS}
+    at_default = []  # the identities at the default spread, for _blame
     for i in tqdm(range(args.n), desc="identities"):
         for s, cfg in configs.items():
             ident = sample_identity(cfg, args.seed, i, asset.local_names)
             v, _ = asset.evaluate(ident.phenotypes, ident.local_changes)
             counts[s].append(folded_triangles(asset, v, tris))
+            if s == default_sigma:
+                at_default.append(ident)
     base = np.array(counts[0.0])
-    default = load_config(None, {})
-    blame = _blame(asset, tris, default, args.seed, base, counts[default.identity.local_sigma])
+    blame = _blame(asset, tris, at_default, base, counts[default_sigma])
     rows = {}
     for s in SIGMAS:
         c = np.array(counts[s])
@@ -85,11 +88,12 @@ def main() -> None:
         )
 
 
-def _blame(asset, tris, cfg, seed, base, counts) -> list[dict]:
-    """Leave-one-out over each creased identity's local changes at ``cfg``'s spread."""
+def _blame(asset, tris, identities, base, counts) -> list[dict]:
+    """Leave-one-out over the local changes of each creased one of ``identities``
+    (``counts``: their folded triangles; ``base``: their phenotypes' own)."""
     out = []
     for i in np.flatnonzero(np.array(counts) - base > CREASED_EXCESS):
-        ident = sample_identity(cfg, seed, int(i), asset.local_names)
+        ident = identities[i]
         drops = {}
         for name in ident.local_changes:
             rest = {k: w for k, w in ident.local_changes.items() if k != name}

@@ -140,6 +140,15 @@ class IdentityConfig(_Model):
         "spread (sampling.LOCAL_SPREAD, 0.8.1; 7 % at full spread) "
         "(benchmarks/bench_face_folds.py); identity variety comes mostly from the phenotypes",
     )
+    local_mean: dict[str, float] | None = Field(
+        None,
+        description="mean of named head local changes, each in [-1, 1] (0 elsewhere; the "
+        "draw with local_sigma is added, then clipped to [-1, 1]); a name without its l-/r- "
+        "prefix sets both sides, a name the asset lacks is an error. null (default): "
+        "sampling.MAKEHUMAN_LOCAL_MEAN on the MakeHuman asset (longer eyes, nearer the "
+        "nose: MakeHuman's are short and wide-set), none on other assets; {} turns it off "
+        "(benchmarks/bench_anthropometry.py)",
+    )
     local_symmetry: float = Field(
         0.9,
         ge=-1,
@@ -158,6 +167,13 @@ class IdentityConfig(_Model):
         "P(bald) = min(1, 2 (1 - p)) when p >= 0.5; below, P(hair) = min(1, 2 p) for "
         "female phenotypes and 0 for male ones",
     )
+
+    @model_validator(mode="after")
+    def _check_local_mean(self):
+        for name, value in (self.local_mean or {}).items():
+            if not -1.0 <= value <= 1.0:
+                raise ValueError(f"local_mean[{name!r}] = {value} is outside [-1, 1]")
+        return self
 
 
 class LightConfig(_Model):

@@ -23,7 +23,7 @@ import yaml
 import synth
 from assets_pipeline.head_asset import HeadAsset
 from synth.config import GenerateConfig
-from synth.sampling import identity_splits, sample_spec
+from synth.sampling import identity_splits, local_means, sample_spec
 from synth.spec import (
     DATASET_FILE,
     FACE_REGION_CLASSES,
@@ -306,6 +306,7 @@ def generate(
     run = get_executor(executor)
     out = Path(out)
     asset = HeadAsset.load(asset_path)
+    local_means(asset.local_names, config.identity.local_mean)  # a bad name fails before any write
     renderer_options = dict(renderer_options or {})
     settings = {k: v for k, v in renderer_options.items() if k not in ("device",)}
     asset_sha = file_sha256(Path(asset_path))

@@ -11,7 +11,7 @@ from assets_pipeline.head_asset import HeadAsset
 from synth.config import GenerateConfig
 from synth.contact_sheet import grid, sample_row
 from synth.render import get_renderer
-from synth.sampling import sample_spec
+from synth.sampling import local_means, sample_spec
 from synth.writer import atomic_write_bytes
 
 
@@ -28,6 +28,7 @@ def render_preview(
     import io
 
     asset = HeadAsset.load(asset_path)
+    local_means(asset.local_names, config.identity.local_mean)  # a bad name fails here
     rows = []
     indices = list(indices)
     with get_renderer(renderer)(asset, **renderer_options) as r:

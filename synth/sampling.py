@@ -23,7 +23,7 @@ from assets_pipeline.hair_curtain import MIN_VOLUME as CURTAIN_MIN_VOLUME
 from assets_pipeline.hair_shell import HAIR_SHAPES
 from assets_pipeline.head_asset import age_years, maleness
 from synth.background import pick, srgb_to_linear, wall_paint
-from synth.config import GenerateConfig, Range
+from synth.config import ConfigError, GenerateConfig, Range
 from synth.spec import (
     BackgroundSpec,
     CameraSpec,
@@ -142,6 +142,35 @@ def local_spread(names: Sequence[str]) -> np.ndarray:
     return np.array([next((f for key, f in LOCAL_SPREAD.items() if key in n), 1.0) for n in names])
 
 
+# MakeHuman's eyes are short and sit far apart: inner corners 0.67 x the pupil distance
+# apart (adults ~0.52) and fissures 0.40 x long (adults ~0.45); lengthening them towards
+# the nose gives 0.59 x and 0.45 x over the default pool with no more creased faces (push2
+# at 0.8 creased 6 % instead of 3 %): benchmarks/bench_anthropometry.py.
+MAKEHUMAN_LOCAL_MEAN = {"eye-push2-out": 0.6, "eye-scale-incr": 0.6}
+
+
+def _named(names: Sequence[str], key: str) -> list[int]:
+    """Indices of the local change ``key``, or of its l-/r- pair for a key without one."""
+    return [i for i, n in enumerate(names) if n == key or (n[:2] in ("l-", "r-") and n[2:] == key)]
+
+
+def local_means(names: Sequence[str], means: dict[str, float] | None) -> np.ndarray:
+    """Each local change's mean (``identity.local_mean``; a key without its l-/r- prefix
+    names both sides, 0 elsewhere). None: MAKEHUMAN_LOCAL_MEAN where the asset has all of
+    its targets (the MakeHuman asset), zeros otherwise. A key that names no target is a
+    ConfigError."""
+    if means is None:
+        found = all(_named(names, key) for key in MAKEHUMAN_LOCAL_MEAN)
+        means = MAKEHUMAN_LOCAL_MEAN if found else {}
+    out = np.zeros(len(names))
+    for key, value in means.items():
+        hit = _named(names, key)
+        if not hit:
+            raise ConfigError(f"identity.local_mean: the asset has no local change named {key!r}")
+        out[hit] = value
+    return out
+
+
 def sample_identity(
     config: GenerateConfig, seed: int, identity_id: int, local_names: Sequence[str]
 ) -> IdentitySpec:
@@ -160,7 +189,8 @@ def sample_identity(
     phen.update(african=float(race[0]), asian=float(race[1]), caucasian=float(race[2]))
     # One draw per name, in order (the same stream as one rng.normal call per name).
     raw = rng.normal(0.0, c.local_sigma, size=len(local_names)) * local_spread(local_names)
-    local_values = np.clip(symmetric_pairs(raw, local_names, c.local_symmetry), -1.0, 1.0)
+    raw = symmetric_pairs(raw, local_names, c.local_symmetry)
+    local_values = np.clip(raw + local_means(local_names, c.local_mean), -1.0, 1.0)
     local = dict(zip(local_names, local_values.tolist(), strict=True))
     tone = float(
         np.clip(0.85 * race[0] + 0.35 * race[1] + 0.1 * race[2] + rng.normal(0, 0.08), 0, 1)

@@ -185,6 +185,45 @@ def _cli(*args, env=None):
         (["assets", "build", "--source", "blender"], "unknown asset source"),
         (["assets", "build", "--source", "flame"], "--model"),
         (["preview", "--fast", "--n", "0"], "--n"),
+        (
+            [
+                "generate",
+                "--n",
+                "2",
+                "--fast",
+                "--out",
+                "{tmp}/x",
+                "--set",
+                "identity.local_mean={{eye-pushh2-out: 0.5}}",
+            ],
+            "eye-pushh2-out",
+        ),
+        (
+            [
+                "generate",
+                "--n",
+                "2",
+                "--fast",
+                "--out",
+                "{tmp}/x",
+                "--set",
+                "identity.local_mean={{eye-push2-out: 1.5}}",
+            ],
+            "outside [-1, 1]",
+        ),
+        (
+            [
+                "preview",
+                "--fast",
+                "--n",
+                "1",
+                "--out",
+                "{tmp}/x.png",
+                "--set",
+                "identity.local_mean={{nose: 0.1}}",
+            ],
+            "'nose'",
+        ),
     ],
 )
 def test_cli_bad_input_exit_2(tmp_path, args, fragment):
@@ -194,6 +233,7 @@ def test_cli_bad_input_exit_2(tmp_path, args, fragment):
     assert "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) <= 3  # one line (rich may wrap)
     assert not (tmp_path / "x" / "samples.jsonl").exists()
+    assert not (tmp_path / "x" / "dataset.json").exists() and not (tmp_path / "x.png").exists()
 
 
 def test_preview_writes_contact_sheet(tmp_path, asset_path):

@@ -319,3 +319,31 @@ def test_epicanthus_is_drawn_at_half_spread(monkeypatch):
         assert half.local_changes[n] == pytest.approx(0.5 * full.local_changes[n])
     assert half.local_changes[names[2]] == full.local_changes[names[2]]
     assert half.model_copy(update={"local_changes": full.local_changes}) == full
+
+
+def test_local_mean_shifts_the_same_draw():
+    """identity.local_mean adds a fixed offset to the same draw before the clip: null is
+    MAKEHUMAN_LOCAL_MEAN on an asset with those targets and nothing on one without; a
+    name without l-/r- sets both sides; unknown names and values outside [-1, 1] fail."""
+    import synth.sampling as sampling
+
+    names = ("l-eye-push2-out", "r-eye-push2-out", "l-eye-scale-incr", "r-eye-scale-incr",
+             "nose-scale-horiz-incr")  # fmt: skip
+    off = load_config(None, {"identity.local_mean": {}})
+    on = load_config()
+    assert on.identity.local_mean is None
+    expect = [sampling.MAKEHUMAN_LOCAL_MEAN[n[2:]] for n in names[:4]] + [0.0]
+    assert sampling.local_means(names, None).tolist() == expect
+    for i in range(20):
+        a = sampling.sample_identity(off, 0, i, names).local_changes
+        b = sampling.sample_identity(on, 0, i, names).local_changes
+        for n, m in zip(names, expect, strict=True):
+            assert b[n] == pytest.approx(np.clip(a[n] + m, -1, 1))
+    # An asset without MakeHuman's eye targets (FLAME, FBX) gets no mean by default.
+    assert not sampling.local_means(NAMES, None).any()
+    one = load_config(None, {"identity.local_mean": {"r-eye-scale-incr": -0.5}})
+    assert sampling.local_means(names, one.identity.local_mean).tolist() == [0, 0, 0, -0.5, 0]
+    with pytest.raises(ConfigError, match="no local change named 'eye-scale'"):
+        sampling.local_means(names, {"eye-scale": 0.1})
+    with pytest.raises(ConfigError, match="outside"):
+        load_config(None, {"identity.local_mean": {"eye-scale-incr": -1.2}})

@@ -10,9 +10,9 @@ half-pixel terms. tests/render/test_cycles.py checks that Cycles' coverage equal
 label mask exactly, also with an off-centre principal point.
 
 Exposure and white balance model a photographer's camera pointed at the face:
-- ``metered_exposure``: half-way between a fixed exposure and full face-metered
-  auto-exposure, so lighting still varies between samples but faces are neither blown
-  out nor lost;
+- ``metered_exposure``: half-way between a fixed exposure and a full incident-light
+  reading at the face, so lighting still varies between samples but faces are neither
+  blown out nor lost, and each skin keeps its own lightness;
 - ``white_balance_gains``: a 70 % auto white balance towards the light falling on the
   face, applied to the emitters in scene-linear RGB (for a scene lit only by them this is
   the same as a von Kries balance in the camera), so a cold fill and a warm key give a
@@ -42,12 +42,15 @@ BOUNCE_SHARE = 0.35
 BOUNCE_BEHIND_M = 0.3
 BOUNCE_RADIUS_M = 0.5
 # Median irradiance at the face under the default config's lights (point lights as
-# P / (4 pi d^2) * cos, world as pi * radiance) and mid-tone skin luminance: exposed at
-# EXPOSURE_OFFSET_EV.
+# P / (4 pi d^2) * cos, world as pi * radiance): exposed at EXPOSURE_OFFSET_EV.
 METER_E_REF = 3.8
-METER_Y_REF = 0.16
 METER_STRENGTH = 0.5
-EXPOSURE_OFFSET_EV = -0.5
+# The meter reads the light falling on the face, not the skin's own luminance: until 0.9.0
+# it followed both (log2(E Y), half-way), so light skin was exposed ~1 EV down and dark skin
+# ~0.5 EV up and nearly every face rendered a middle brown (light skin at L* 45-55, ITA
+# "brown"; benchmarks/bench_skin_tone.py). A photographer meters the light and lets skin
+# keep its lightness; the offset (-0.5 EV before) puts light skin at L* ~63, dark at ~43.
+EXPOSURE_OFFSET_EV = -0.1
 EXPOSURE_LIMIT_EV = 1.5
 WHITE_BALANCE_STRENGTH = 0.7
 REC709_Y = np.array([0.2126, 0.7152, 0.0722])
@@ -107,12 +110,12 @@ def face_light(spec: SceneSpec, face_m: np.ndarray) -> tuple[float, np.ndarray]:
     return total, colour / max(total, 1e-9)
 
 
-def metered_exposure(spec: SceneSpec, face_m: np.ndarray, skin_rgb: np.ndarray) -> float:
-    """Exposure in EV: -METER_STRENGTH * log2(E Y / (E_ref Y_ref)) clipped, plus the
-    offset; E from ``face_light``, Y the luminance of the skin albedo ``skin_rgb``."""
+def metered_exposure(spec: SceneSpec, face_m: np.ndarray) -> float:
+    """Exposure in EV: -METER_STRENGTH * log2(E / E_ref) clipped, plus the offset; E, the
+    irradiance at the face, from ``face_light`` (an incident-light reading: the skin's
+    albedo does not enter)."""
     e, _ = face_light(spec, face_m)
-    y = float(np.asarray(skin_rgb) @ REC709_Y)
-    ev = -METER_STRENGTH * np.log2(max(e * y, 1e-9) / (METER_E_REF * METER_Y_REF))
+    ev = -METER_STRENGTH * np.log2(max(e, 1e-9) / METER_E_REF)
     return float(np.clip(ev, -EXPOSURE_LIMIT_EV, EXPOSURE_LIMIT_EV)) + EXPOSURE_OFFSET_EV
 
 

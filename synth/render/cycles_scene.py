@@ -59,7 +59,7 @@ from synth.render.cycles_materials import (
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
 from synth.render.cycles_scalp import flow_uv, rooted_out
 from synth.render.cycles_settings import configure_render, select_device
-from synth.render.cycles_traits import skin_colors, wrinkle_bands, wrinkle_depths, wrinkle_weights
+from synth.render.cycles_traits import wrinkle_bands, wrinkle_depths, wrinkle_weights
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
 
@@ -278,8 +278,7 @@ class CyclesScene:
         # new view exposure per frame makes OpenColorIO build and cache a new processor,
         # ~2 MB of memory per distinct value.
         face = geo.head_translation
-        skin = skin_colors(spec.identity.skin_tone, spec.identity.identity_id)["skin"]
-        exposure = 2.0 ** metered_exposure(spec, face, skin)
+        exposure = 2.0 ** metered_exposure(spec, face)
         gains = white_balance_gains(spec, face)
         self._update_background(geo, spec, gains, exposure)
         self._update_lights(spec, gains, exposure)

@@ -1,0 +1,96 @@
+"""Rendered skin lightness by skin tone: Cycles frames against in-vivo skin colour.
+
+Renders samples 0 .. n-1 of the default config (seed 0) with Cycles at 640x480 and, over
+each frame's skin pixels (mask class ``skin``), takes the median CIELAB L*, a*, b*, the
+chroma and hue angle and the Individual Typology Angle ITA = atan((L* - 50) / b*) (Del
+Bino & Bernerd 2013, the card's skin-tone measure), next to the identity's
+``skin_tone`` (0 = lightest, 1 = darkest albedo).
+
+What a photograph of skin shows (colorimeter and photo studies of facial skin, e.g. Del
+Bino & Bernerd 2013, Xiao et al. 2017): L* ~65-70 for light skin down to ~35-40 for dark
+skin, a* ~8-14, b* ~12-20 (hue angle ~50-60 degrees); ITA from "very light" (> 55) to
+"dark" (< -30) across people. A render whose every face comes out "brown" has lost that
+range, whatever its albedos.
+
+Writes benchmarks/results/skin_tone.json. Run:
+.venv/bin/python benchmarks/bench_skin_tone.py [--n 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+
+import numpy as np  # noqa: E402
+from machine import machine_info, write_result  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import synth  # noqa: E402
+from assets_pipeline.head_asset import HeadAsset  # noqa: E402
+from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
+from synth.card_stats import ita_category, srgb_to_lab  # noqa: E402
+from synth.config import load_config  # noqa: E402
+from synth.render import get_renderer  # noqa: E402
+from synth.sampling import sample_spec  # noqa: E402
+from synth.spec import MASK_CLASS_IDS  # noqa: E402
+
+TONE_BINS = ((0.0, 0.3, "light"), (0.3, 0.6, "medium"), (0.6, 1.01, "dark"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=24, help="frames (samples 0 .. n-1, seed 0)")
+    args = ap.parse_args()
+    asset = HeadAsset.load(ensure_default_asset())
+    cfg = load_config()
+    rows = []
+    t0 = time.perf_counter()
+    with get_renderer("cycles")(asset) as renderer:
+        for i in tqdm(range(args.n), desc="cycles frames"):
+            spec = sample_spec(cfg, 0, i, local_names=asset.local_names)
+            res = renderer.render(spec)
+            skin = res.mask == MASK_CLASS_IDS["skin"]
+            lab = np.median(srgb_to_lab(res.rgb[skin].astype(np.float64)), axis=0)
+            L, a, b = (float(x) for x in lab)
+            ita = float(np.degrees(np.arctan2(L - 50.0, b)))
+            rows.append({
+                "index": i, "skin_tone": spec.identity.skin_tone, "L": L, "a": a, "b": b,
+                "chroma": float(np.hypot(a, b)), "hue_deg": float(np.degrees(np.arctan2(b, a))),
+                "ita_deg": ita, "ita_category": ita_category(ita),
+            })  # fmt: skip
+    by_tone = {}
+    for lo, hi, name in TONE_BINS:
+        sel = [r for r in rows if lo <= r["skin_tone"] < hi]
+        if sel:
+            by_tone[name] = {
+                "tone_range": [lo, min(hi, 1.0)],
+                "frames": len(sel),
+                **{k: float(np.median([r[k] for r in sel])) for k in ("L", "a", "b", "ita_deg")},
+            }
+    cats = [r["ita_category"] for r in rows]
+    record = {
+        "machine": machine_info(),
+        "version": synth.__version__,
+        "frames": args.n,
+        "wall_s": time.perf_counter() - t0,
+        "L_vs_tone_corr": float(np.corrcoef([r["skin_tone"] for r in rows],
+                                            [r["L"] for r in rows])[0, 1]),  # fmt: skip
+        "by_tone": by_tone,
+        "ita_categories": {c: cats.count(c) for c in dict.fromkeys(cats)},
+        "frames_detail": rows,
+    }
+    write_result("skin_tone", record)
+    for name, s in by_tone.items():
+        print(f"{name:6s} ({s['frames']:2d} frames): L* {s['L']:5.1f}  a* {s['a']:5.1f}  "
+              f"b* {s['b']:5.1f}  ITA {s['ita_deg']:6.1f}")  # fmt: skip
+    print("ITA categories:", record["ita_categories"])
+
+
+if __name__ == "__main__":
+    main()

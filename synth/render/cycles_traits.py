@@ -52,12 +52,13 @@ def pigment_albedo(melanin: float, blood: float) -> np.ndarray:
 
 
 def skin_saturation(tone: float) -> float:
-    """Chroma scale of the skin albedos: light skin rendered more saturated than its
-    reference albedo (the red bleed of subsurface scattering, the Filmic look's
-    contrast; median face sRGB saturation 0.31-0.39 for tones 0.1-0.25 against 0.27
-    for (226, 188, 166)), so light tones lose up to a quarter of their chroma; from tone
-    0.5 on (medium and dark skin measured on target) none."""
-    return float(np.clip(0.7 + 0.6 * float(tone), 0.7, 1.0))
+    """Chroma scale of the skin albedos: light tones lose up to a tenth of their chroma,
+    from tone 0.5 on none. Until 0.9.0 up to 0.3: the exposure meter then put light skin a
+    stop down, where the subsurface red and the Filmic look's contrast oversaturated it;
+    exposed for the light (0.9.0), light skin at 0.7 rendered pale and grey (a* 8.7, b*
+    12.1, chroma 8.5 at tone 0.09), at 0.9 it renders a* 9.5, b* 14.0, near facial skin
+    measured in vivo (a* ~10-12, b* ~14-16; benchmarks/bench_skin_tone.py)."""
+    return float(np.clip(0.9 + 0.2 * float(tone), 0.9, 1.0))
 
 
 def skin_colors(tone: float, identity_id: int) -> dict[str, np.ndarray]:

@@ -338,7 +338,7 @@ def test_light_skin_is_desaturated_about_its_luminance():
         skin_saturation,
     )  # fmt: skip
 
-    assert skin_saturation(0.0) == 0.7 and skin_saturation(0.5) == skin_saturation(1.0) == 1.0
+    assert skin_saturation(0.0) == 0.9 and skin_saturation(0.5) == skin_saturation(1.0) == 1.0
     for tone in (0.0, 0.2, 0.6, 0.9):
         raw = pigment_albedo(melanin_from_tone(tone), identity_blood(4))
         got = skin_colors(tone, 4)["skin"]

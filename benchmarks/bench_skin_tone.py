@@ -10,7 +10,8 @@ What a photograph of skin shows (colorimeter and photo studies of facial skin, e
 Bino & Bernerd 2013, Xiao et al. 2017): L* ~65-70 for light skin down to ~35-40 for dark
 skin, a* ~8-14, b* ~12-20 (hue angle ~50-60 degrees); ITA from "very light" (> 55) to
 "dark" (< -30) across people. A render whose every face comes out "brown" has lost that
-range, whatever its albedos.
+range, whatever its albedos. Lips: redder and darker than the skin around them (in vivo
+about +8 to +12 a* and -5 to -10 L* on light skin, less contrast on dark skin).
 
 Writes benchmarks/results/skin_tone.json. Run:
 .venv/bin/python benchmarks/bench_skin_tone.py [--n 24]
@@ -59,10 +60,14 @@ def main() -> None:
             lab = np.median(srgb_to_lab(res.rgb[skin].astype(np.float64)), axis=0)
             L, a, b = (float(x) for x in lab)
             ita = float(np.degrees(np.arctan2(L - 50.0, b)))
+            lips = np.isin(res.mask, [MASK_CLASS_IDS["upper_lip"], MASK_CLASS_IDS["lower_lip"]])
+            lip = np.median(srgb_to_lab(res.rgb[lips].astype(np.float64)), axis=0)
             rows.append({
                 "index": i, "skin_tone": spec.identity.skin_tone, "L": L, "a": a, "b": b,
                 "chroma": float(np.hypot(a, b)), "hue_deg": float(np.degrees(np.arctan2(b, a))),
                 "ita_deg": ita, "ita_category": ita_category(ita),
+                "lips_L": float(lip[0]), "lips_a": float(lip[1]), "lips_b": float(lip[2]),
+                "lips_dL": float(lip[0]) - L, "lips_da": float(lip[1]) - a,
             })  # fmt: skip
     by_tone = {}
     for lo, hi, name in TONE_BINS:
@@ -71,7 +76,10 @@ def main() -> None:
             by_tone[name] = {
                 "tone_range": [lo, min(hi, 1.0)],
                 "frames": len(sel),
-                **{k: float(np.median([r[k] for r in sel])) for k in ("L", "a", "b", "ita_deg")},
+                **{
+                    k: float(np.median([r[k] for r in sel]))
+                    for k in ("L", "a", "b", "ita_deg", "lips_dL", "lips_da")
+                },
             }
     cats = [r["ita_category"] for r in rows]
     record = {
@@ -79,8 +87,9 @@ def main() -> None:
         "version": synth.__version__,
         "frames": args.n,
         "wall_s": time.perf_counter() - t0,
-        "L_vs_tone_corr": float(np.corrcoef([r["skin_tone"] for r in rows],
-                                            [r["L"] for r in rows])[0, 1]),  # fmt: skip
+        "L_vs_tone_corr": float(
+            np.corrcoef([r["skin_tone"] for r in rows], [r["L"] for r in rows])[0, 1]
+        ),  # fmt: skip
         "by_tone": by_tone,
         "ita_categories": {c: cats.count(c) for c in dict.fromkeys(cats)},
         "frames_detail": rows,
@@ -88,7 +97,8 @@ def main() -> None:
     write_result("skin_tone", record)
     for name, s in by_tone.items():
         print(f"{name:6s} ({s['frames']:2d} frames): L* {s['L']:5.1f}  a* {s['a']:5.1f}  "
-              f"b* {s['b']:5.1f}  ITA {s['ita_deg']:6.1f}")  # fmt: skip
+              f"b* {s['b']:5.1f}  ITA {s['ita_deg']:6.1f}; lips - skin: L* "
+              f"{s['lips_dL']:+5.1f}  a* {s['lips_da']:+5.1f}")  # fmt: skip
     print("ITA categories:", record["ita_categories"])
 
 

@@ -347,3 +347,28 @@ def test_local_mean_shifts_the_same_draw():
         sampling.local_means(names, {"eye-scale": 0.1})
     with pytest.raises(ConfigError, match="outside"):
         load_config(None, {"identity.local_mean": {"eye-scale-incr": -1.2}})
+
+
+def test_default_local_mean_lengthens_makehuman_eyes(asset):
+    """On the MakeHuman asset the default mean brings the inner eye corners nearer (their
+    distance over the pupil distance: 0.67 -> 0.59 on the pool, adults ~0.52) and
+    lengthens the fissure (0.40 -> 0.45, adults ~0.45); benchmarks/bench_anthropometry.py."""
+    from synth.sampling import sample_identity
+
+    def ratios(cfg):
+        out = []
+        for i in range(8):
+            ident = sample_identity(cfg, 0, i, asset.local_names)
+            v, j = asset.evaluate(ident.phenotypes, ident.local_changes)
+            lm = asset.landmarks(v)
+            ipd = np.linalg.norm(
+                j[asset.joint_names.index("eye.L")] - j[asset.joint_names.index("eye.R")]
+            )
+            fissure = (np.linalg.norm(lm[36] - lm[39]) + np.linalg.norm(lm[42] - lm[45])) / 2
+            out.append((np.linalg.norm(lm[39] - lm[42]) / ipd, fissure / ipd))
+        return np.mean(out, axis=0)
+
+    before = ratios(load_config(None, {"identity.local_mean": {}}))
+    after = ratios(load_config())
+    assert before[0] > 0.64 and after[0] < 0.61, (before, after)
+    assert before[1] < 0.42 and after[1] > 0.44, (before, after)

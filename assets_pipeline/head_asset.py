@@ -36,10 +36,11 @@ from assets_pipeline.fileio import atomic_write
 # 2: MakeHuman upper body with the arms down, vertices top-down; 3: hair shell;
 # 4: hair shell with a higher, softer front hairline (shift-type hairline basis);
 # 5: the eased "angry" and "sad" presets (assets_pipeline.expressions, 0.6.0); 6: the hair
-# curtain (0.7.0); 7: teeth and tongue 4 mm forward (makehuman.TEETH_FORWARD_M, 0.8.0)
-ASSET_FORMAT_VERSION = 7
+# curtain (0.7.0); 7: teeth and tongue 4 mm forward (makehuman.TEETH_FORWARD_M, 0.8.0);
+# 8: upper teeth fixed to the skull under the face units (makehuman.UPPER_TEETH, 0.9.0)
+ASSET_FORMAT_VERSION = 8
 # face_part codes shared by every asset source (the full table in HeadAsset's docstring).
-PART_SKIN, PART_TEETH = 0, 2  # the skin mesh; teeth and tongue
+PART_SKIN, PART_TEETH, PART_TONGUE = 0, 2, 8  # the skin mesh; teeth; tongue (format 8)
 
 # Variation names per phenotype, in the order of anny's PHENOTYPE_VARIATIONS; the columns of
 # ``phenotype_mask`` follow this flattened order.
@@ -142,8 +143,8 @@ class HeadAsset:
     Shapes (V vertices, F triangles, P phenotype shapes, L local changes, U face units):
     template (V,3) f32 m; faces (F,3) i32; face_region (F,) u8 (synth.spec.MASK_CLASSES);
     face_scalp (F,) bool (painted as hair when an identity has hair);
-    face_part (F,) u8 (0 skin mesh, 1 eyeball sclera, 2 teeth/tongue, 3 eyelashes, 4 clothing,
-    5 iris, 6 pupil, 7 hair shell);
+    face_part (F,) u8 (0 skin mesh, 1 eyeball sclera, 2 teeth, 3 eyelashes, 4 clothing,
+    5 iris, 6 pupil, 7 hair shell, 8 tongue);
     uv (F,3,2) f32; phenotype_shapes (P,V,3) f32; phenotype_mask (P,26) bool;
     local_shapes (L,2,V,3) f32 (positive, negative direction); expression_shapes (U,V,3) f32;
     chain_weights (V,4) f32 (LBS weight of neck01, neck02, neck03, head; rest = torso);

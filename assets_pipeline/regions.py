@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from assets_pipeline.head_asset import PART_TEETH, PART_TONGUE
 from synth.spec import MASK_CLASS_IDS as C
 
 # (region, target-name prefixes, relative displacement threshold)
@@ -93,7 +94,7 @@ def label_faces(
     for sel in (eyeball, lashes, uv_cavity["eye_cavity.L"], uv_cavity["eye_cavity.R"]):
         label[sel & left] = C["left_eye"]
         label[sel & ~left] = C["right_eye"]
-    label[face_part == 2] = C["mouth_interior"]
+    label[np.isin(face_part, (PART_TEETH, PART_TONGUE))] = C["mouth_interior"]
     label[uv_cavity["mouth_cavity"] & skin] = C["mouth_interior"]
 
     # Scalp: head skin above a plane through the brow top, tilted down towards the nape.

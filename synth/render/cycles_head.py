@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from assets_pipeline.hair_shell import PART_HAIR
-from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, HeadAsset
+from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, PART_TONGUE, HeadAsset
 from synth.render.cycles_materials import HEAD_SLOTS
 from synth.spec import MASK_CLASS_IDS as C
 
@@ -48,6 +48,7 @@ def material_slots(asset: HeadAsset) -> np.ndarray:
         (PART_IRIS, "iris"),
         (PART_PUPIL, "iris"),
         (PART_TEETH, "teeth"),
+        (PART_TONGUE, "mouth"),
         (PART_CLOTHING, "cloth"),
         (PART_HAIR, "hair"),
     ):

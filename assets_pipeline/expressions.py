@@ -12,7 +12,10 @@ sampled intensities 0.6-1 both read as a caricatured pout on contact sheets.
 from __future__ import annotations
 
 PRESETS: dict[str, dict[str, float]] = {
-    # AU6 cheek raiser + AU12 lip-corner puller (+ lips part, so teeth show a little)
+    # AU6 cheek raiser + AU12 lip-corner puller + AU10/25 (upper lip up, lips part): at
+    # intensity 1 the mean face shows 7 mm of upper incisor between the lips, 5 mm at 0.6
+    # (a social smile shows 75-100 % of the ~10 mm crown, Tjan et al. 1984); 0.9.0 raised
+    # mouthUpperUp 0.2 -> 0.35 and jawOpen 0.12 -> 0.2 (4.2 mm: a tight-lipped smile).
     "happy": {
         "mouthSmileLeft": 0.9,
         "mouthSmileRight": 0.9,
@@ -22,9 +25,9 @@ PRESETS: dict[str, dict[str, float]] = {
         "eyeSquintRight": 0.35,
         "mouthDimpleLeft": 0.3,
         "mouthDimpleRight": 0.3,
-        "mouthUpperUpLeft": 0.2,
-        "mouthUpperUpRight": 0.2,
-        "jawOpen": 0.12,
+        "mouthUpperUpLeft": 0.35,
+        "mouthUpperUpRight": 0.35,
+        "jawOpen": 0.2,
     },
     "neutral": {},
     # AU4 brow lowerer + AU5/7 lid tightener + AU23/24 lip press, nose wrinkle

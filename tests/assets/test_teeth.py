@@ -110,3 +110,16 @@ def test_mouth_parts_stay_out_of_the_lips(asset):
             if unit != "tongueOut":  # the tongue leaves the mouth through the teeth
                 was = _in_flesh(original, {unit: 1.0}, ident)
                 assert _in_flesh(asset, {unit: 1.0}, ident) <= was + 3, unit
+
+
+def test_happy_shows_the_upper_teeth(asset):
+    """A social smile shows 75-100 % of the ~10 mm incisor crown (Tjan et al. 1984): the
+    happy preset on the mean face shows 6-10 mm of upper incisor between the lips at
+    intensity 1 and at least 4 mm at 0.6, the sampler's lowest."""
+    up = _upper_teeth(asset)
+    for t, lo, hi in ((1.0, 0.006, 0.010), (0.6, 0.004, 0.010)):
+        v = asset.evaluate({}, {}, asset.preset_weights("happy", t))[0]
+        lm = asset.landmarks(v)
+        incisors = v[up][np.abs(v[up][:, 0]) < 0.004]
+        shown = min(lm[66, 1], incisors[:, 1].max()) - lm[62, 1]  # y points down
+        assert lo < shown < hi, (t, shown)

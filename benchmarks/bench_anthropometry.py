@@ -86,11 +86,10 @@ def main() -> None:
     asset = HeadAsset.load(ensure_default_asset())
     tris = face_triangles(asset)
     default_mean = local_means(asset.local_names, load_config().identity.local_mean)
-    variants = dict(VARIANTS)
-    configs = {k: load_config(None, {"identity.local_mean": m}) for k, m in variants.items()}
+    configs = {k: load_config(None, {"identity.local_mean": m}) for k, m in VARIANTS.items()}
     no_local = load_config(None, {"identity.local_sigma": 0.0, "identity.local_mean": {}})
-    rows = {k: [] for k in variants}
-    folds = {k: [] for k in variants}
+    rows = {k: [] for k in VARIANTS}
+    folds = {k: [] for k in VARIANTS}
     base_folds = []
     for i in tqdm(range(args.n), desc="identities"):
         ident0 = sample_identity(no_local, args.seed, i, asset.local_names)
@@ -103,16 +102,16 @@ def main() -> None:
             folds[k].append(folded_triangles(asset, v, tris))
     template = eye_measures(asset, *asset.evaluate())
     out = {}
-    for k in variants:
+    for k in VARIANTS:
         m = {key: np.array([r[key] for r in rows[k]]) for key in rows[k][0]}
         summary = {key: {"mean": float(x.mean()), "sd": float(x.std())} for key, x in m.items()}
         for key in ("en_en", "ex_ex", "fissure"):
             summary[f"{key}/ipd"] = float(np.mean(m[key] / m["ipd"]))
         excess = np.array(folds[k]) - np.array(base_folds)
         summary["creased_share"] = float(np.mean(excess > CREASED_EXCESS))
-        summary["local_mean"] = variants[k]
+        summary["local_mean"] = VARIANTS[k]
         summary["is_default"] = bool(
-            np.array_equal(local_means(asset.local_names, variants[k]), default_mean)
+            np.array_equal(local_means(asset.local_names, VARIANTS[k]), default_mean)
         )
         out[k] = summary
     record = {

@@ -353,10 +353,11 @@ class HairCurves:
         collection.objects.link(self.obj)
         self._visible: bytes | None = None
 
-    def update(self, verts, faces, visible: np.ndarray, scale: float = 1.0) -> None:
-        """Strands on the head ``verts`` (OpenCV camera frame); ``visible`` (S,) bool."""
+    def update(self, verts, faces, visible: np.ndarray, scale: float = 1.0, **kw) -> None:
+        """Strands on the head ``verts`` (OpenCV camera frame); ``visible`` (S,) bool;
+        ``kw`` goes to the strands' ``positions`` (``lift`` of SurfaceStrands)."""
         curves = self.obj.data
-        pts = self.strands.positions(verts, faces, visible, scale) * self.frame_scale
+        pts = self.strands.positions(verts, faces, visible, scale, **kw) * self.frame_scale
         curves.position_data.foreach_set("vector", pts.ravel())
         key = np.packbits(visible).tobytes()
         if key != self._visible:

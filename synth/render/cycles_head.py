@@ -12,9 +12,9 @@ shaders read them as mesh attributes (see synth.render.cycles_materials):
 - ``detail_uv``: the asset's UVs with every UV island rescaled to the face's texel density,
   so procedural skin and cloth detail has the same size in millimetres on the body as on
   the face (MakeHuman packs the body island about twice as densely);
-- ``iris_coords``: iris-plane coordinates (units of the iris radius) of the iris and
-  pupil vertices, centred on the eye's level gaze point: linear in position, so their
-  interpolation over the asset's coarse iris triangles is exact and the shader draws
+- ``iris_coords``: iris-plane coordinates (units of the iris radius) of the eyeball
+  vertices, centred on the eye's level gaze point: linear in position, so their
+  interpolation over the asset's coarse eyeball triangles is exact and the shader draws
   round pupils, rings and radial fibres.
 """
 
@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, PART_TONGUE, HeadAsset
-from synth.render.cycles_materials import HEAD_SLOTS
+from synth.render.cycles_materials import HEAD_SLOTS, IRIS_RADIUS_M
 from synth.spec import MASK_CLASS_IDS as C
 
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
@@ -38,15 +38,15 @@ def material_slots(asset: HeadAsset) -> np.ndarray:
     """(F,) int32 index into HEAD_SLOTS for every head triangle. Skin and scalp hair
     share the "body" slot: the shader blends them with ``cover_weights`` so the hairline
     is a smooth curve rather than triangle edges; clothing has its own slot (the asset's
-    collar is a clean plane cut); the iris material draws the pupil too (``iris_coords``
-    covers both)."""
+    collar is a clean plane cut); one eye material draws sclera, iris and pupil
+    (``iris_coords`` covers the whole eyeball)."""
     part, region = asset.face_part, asset.face_region
     slot = np.full(len(part), SLOT["body"], np.int32)
     slot[(part == 0) & (region == C["mouth_interior"])] = SLOT["mouth"]
     for code, name in (
-        (PART_SCLERA, "sclera"),
-        (PART_IRIS, "iris"),
-        (PART_PUPIL, "iris"),
+        (PART_SCLERA, "eye"),
+        (PART_IRIS, "eye"),
+        (PART_PUPIL, "eye"),
         (PART_TEETH, "teeth"),
         (PART_TONGUE, "mouth"),
         (PART_CLOTHING, "cloth"),
@@ -234,15 +234,16 @@ def detail_uv(asset: HeadAsset) -> np.ndarray:
     return out.astype(np.float32)
 
 
-IRIS_RADIUS_M = 0.006  # a human iris is ~12 mm across
-
-
 def iris_coords(asset: HeadAsset) -> np.ndarray:
-    """(V,3) float32: for iris and pupil vertices, (x, y, 0) in the plane of their eye's
-    iris (least-squares fit), origin at the eye's level gaze point
-    (``assets_pipeline.makehuman.gaze_point``: straight ahead of the eyeball's centre), x
-    along the head's x axis, in units of the iris radius ``IRIS_RADIUS_M``; zeros
-    elsewhere."""
+    """(V,3) float32: for every eyeball vertex (sclera, iris, pupil), (x, y, z) in the frame
+    of its eye's iris plane (least-squares fit to the iris vertices), origin at the eye's
+    level gaze point (``assets_pipeline.makehuman.gaze_point``: straight ahead of the
+    eyeball's centre), x along the head's x axis, z along the plane's normal towards the
+    front; in units of the iris radius ``IRIS_RADIUS_M``; zeros elsewhere.
+
+    Linear in position, so Cycles' interpolation over the coarse eyeball is exact and the
+    eye shader draws a round iris wherever r = |(x, y)| < 1 on the front (z > -1): on the
+    sclera's triangles too, since the asset's iris faces end in an octagon (r 0.88-0.95)."""
     from assets_pipeline.makehuman import gaze_point
 
     faces, part = asset.faces, asset.face_part
@@ -255,12 +256,15 @@ def iris_coords(asset: HeadAsset) -> np.ndarray:
         bv = ball_v[np.sign(v[ball_v, 0]) == side]
         if len(iv) < 3:
             continue
-        d = v[iv] - gaze_point(v, bv)
+        gaze = gaze_point(v, bv)
+        d = v[iv] - gaze
         normal = np.linalg.svd(d - d.mean(axis=0))[2][2]
+        normal = -normal if normal[2] > 0 else normal  # the face looks towards -z
         e1 = np.array([1.0, 0.0, 0.0]) - normal[0] * normal
         e1 /= np.linalg.norm(e1)
         e2 = np.cross(normal, e1)
-        out[iv, 0], out[iv, 1] = d @ e1 / IRIS_RADIUS_M, d @ e2 / IRIS_RADIUS_M
+        d = v[bv] - gaze
+        out[bv] = np.c_[d @ e1, d @ e2, d @ normal] / IRIS_RADIUS_M
     return out
 
 

@@ -18,8 +18,8 @@ synth.render.cycles_head):
 - clothing triangles have their own "cloth" slot: the collar is a plane cut in the asset
   (assets_pipeline/neckline.py), so cloth is drawn exactly where the mask says, and cloth
   pixels skip the skin shader's texture lookups;
-- ``iris_xy`` (point, vector): iris-plane coordinates of iris and pupil vertices, for
-  the round pupil, rings and fibres;
+- ``iris_xy`` (point, vector): iris-plane coordinates of the eyeball's vertices, for the
+  round iris and pupil, rings, fibres and the cornea's bump;
 - ``albedo`` (point, colour): the background geometry's per-face albedo (synth.scene),
   averaged onto its vertices;
 - ``wrinkle_a``, ``wrinkle_b`` (point, vector): smooth coordinates of the expression and
@@ -50,7 +50,7 @@ from synth.render.cycles_traits import (
 )
 
 # Material slots of the head mesh, in slot order (see cycles_head.material_slots).
-HEAD_SLOTS = ("body", "sclera", "iris", "mouth", "teeth", "cloth", "hair")
+HEAD_SLOTS = ("body", "eye", "mouth", "teeth", "cloth", "hair")
 # Material slots of the background mesh (synth.scene PART_BACKDROP, PART_CLUTTER).
 BACKGROUND_SLOTS = ("backdrop", "clutter")
 # Background pattern per slot: (scale range (1/m per detail tile), anisotropy, amount range).
@@ -66,11 +66,20 @@ SKIN_SSS_METHOD = "BURLEY"
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
 SCLERA = (0.6, 0.56, 0.52)
-# Cornea coat IOR. A real tear film reflects ~2.5 % (IOR 1.376); the asset's eye is a flat
-# 16-triangle disc without the cornea's bulge, which in a photograph concentrates the key
-# light into a small, bright catchlight. A higher IOR (~11 % reflectance) brings the
-# catchlight back to the brightness it has in photographs at this resolution.
-CORNEA_IOR = 2.0
+# The conjunctiva towards the eye's corners: pinker and darker than the sclera's middle.
+SCLERA_CORNER = (0.45, 0.3, 0.27, 1.0)
+# Tear film and cornea: a real tear film reflects ~2.5 % (IOR 1.376, TEAR_IOR). The
+# asset's eye is flat over the iris; the shader bends the coat's normal over a cornea of
+# radius 7.8 mm (CORNEA_RADIUS, in iris radii of IRIS_RADIUS_M), which concentrates the key
+# light into a small catchlight as in a photograph. At 2.5 % that catchlight is ~1.3x the
+# lit skin's brightness, which Filmic's highlight roll-off leaves a dull grey spot; over
+# the cornea only, the coat reflects ~6.7 % (CATCHLIGHT_IOR), as bright as catchlights
+# are in portraits. Until 0.10.0 the whole flat eye had IOR 2.0 (~11 %), which mirrored
+# the room over the sclera as well: porcelain whites and washed-out irises.
+TEAR_IOR = 1.376
+CATCHLIGHT_IOR = 2.4
+IRIS_RADIUS_M = 0.006  # a human iris is ~12 mm across (cycles_head.iris_coords units)
+CORNEA_RADIUS = 0.0078 / IRIS_RADIUS_M
 
 
 # Shadow of the upper lid on the eye (``_lid_shadow``): strength and fall-off (m).
@@ -301,45 +310,60 @@ def _lid_shadow(nb, col):
     return nb.mix_color(shade, col, (0.0, 0.0, 0.0, 1.0))
 
 
-def _eye(bpy, name: str, detail_image):
-    """Sclera or iris (which also draws the pupil), each under a glossy cornea-like coat."""
-    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
+def _eye(bpy, detail_image):
+    """The eyeball (sclera, iris and pupil triangles alike) under a cornea and tear film.
+
+    Everything is drawn from ``iris_xy`` (cycles_head.iris_coords), so the iris is round
+    wherever the asset's triangles end (its iris faces stop in an octagon), and the tear
+    film's normal follows the cornea's dome (``CORNEA_RADIUS``) over the asset's flat iris:
+    the key light becomes a small catchlight on the cornea instead of a sheen over the
+    whole eye (``TEAR_IOR``, ``CATCHLIGHT_IOR``)."""
+    mat, nb, out = _new_material(bpy, "fd_eye", detail_image)
     bsdf = nb.principled(
-        "bsdf", Roughness=0.35, Coat_Weight=1.0, Coat_Roughness=0.03, Coat_IOR=CORNEA_IOR
+        "bsdf", Roughness=0.35, Specular_IOR_Level=0.25, Coat_Weight=1.0, Coat_Roughness=0.05
     )
+    xy = nb.attribute("iris_xy").outputs["Vector"]
+    sep = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(xy, sep.inputs[0])
+    x, y, z = sep.outputs["X"], sep.outputs["Y"], sep.outputs["Z"]
+    r = nb.math("SQRT", nb.math("ADD", nb.math("MULTIPLY", x, x), nb.math("MULTIPLY", y, y)))
+    # Only the front of the eye has an iris (the back projects into the disc too).
+    r = nb.math("ADD", r, nb.math("MULTIPLY", nb.math("LESS_THAN", z, -1.0), 10.0))
+    # Sclera: fine vessels, blotches, and a pinker, darker conjunctiva towards the corners.
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
-    if name == "sclera":
-        veins, _, blot, _ = nb.detail(uv, 20.0)
-        red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.7), 0.25)
-        col = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
-        col = nb.mix_color(0.12, col, nb.gray(blot), blend="OVERLAY")
-        nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
-    else:  # the iris, also drawn on the pupil's faces: a round pupil
-        xy = nb.attribute("iris_xy").outputs["Vector"]
-        sep = nb.new("ShaderNodeSeparateXYZ")
-        nb.link(xy, sep.inputs[0])
-        r = nb.new("ShaderNodeVectorMath", operation="LENGTH")
-        nb.link(xy, r.inputs[0])
-        r = r.outputs["Value"]
-        angle = nb.math("ARCTAN2", sep.outputs["Y"], sep.outputs["X"])
-        polar = nb.new("ShaderNodeCombineXYZ")
-        nb.link(nb.math("MULTIPLY", angle, 1.0 / (2 * np.pi)), polar.inputs["X"])
-        nb.link(nb.math("MULTIPLY", r, 0.04), polar.inputs["Y"])
-        crypts, streaks, _, _ = nb.detail(polar.outputs[0], (1.0, 1.0, 1.0))
-        base = nb.rgb("iris_rgb")
-        # Radial fibres and crypts, a lighter collarette ring round the pupil, darker
-        # towards the limbal ring, which fades into the sclera beyond the iris' edge.
-        fib = nb.math("MULTIPLY_ADD", streaks, 1.6, nb.math("MULTIPLY", crypts, 0.5))
-        col = nb.mix_color(1.0, base, nb.gray(nb.math("MULTIPLY_ADD", fib, 0.9, 0.05)),
-                           blend="MULTIPLY")  # fmt: skip
-        light = nb.rgb("collarette_rgb")
-        ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
-        col = nb.mix_color(nb.math("MULTIPLY", ring, 0.5), col, light)
-        col = nb.mix_color(nb.math("MULTIPLY", nb.smoothstep(0.8, 1.02, r), 0.85), col,
+    veins, _, blot, _ = nb.detail(uv, 20.0)
+    red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.7), 0.25)
+    sclera = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
+    sclera = nb.mix_color(0.12, sclera, nb.gray(blot), blend="OVERLAY")
+    corner = nb.math("MULTIPLY", nb.smoothstep(1.4, 2.4, r), 0.35)
+    sclera = nb.mix_color(corner, sclera, SCLERA_CORNER)
+    # Iris: radial fibres and crypts, a lighter collarette ring round the pupil, a dark
+    # limbal ring at its edge, which fades into the sclera within ~0.5 mm.
+    angle = nb.math("ARCTAN2", y, x)
+    polar = nb.new("ShaderNodeCombineXYZ")
+    nb.link(nb.math("MULTIPLY", angle, 1.0 / (2 * np.pi)), polar.inputs["X"])
+    nb.link(nb.math("MULTIPLY", r, 0.04), polar.inputs["Y"])
+    crypts, streaks, _, _ = nb.detail(polar.outputs[0], (1.0, 1.0, 1.0))
+    fib = nb.math("MULTIPLY_ADD", streaks, 1.6, nb.math("MULTIPLY", crypts, 0.5))
+    col = nb.mix_color(1.0, nb.rgb("iris_rgb"), nb.gray(nb.math("MULTIPLY_ADD", fib, 0.9, 0.05)),
+                       blend="MULTIPLY")  # fmt: skip
+    ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
+    col = nb.mix_color(nb.math("MULTIPLY", ring, 0.5), col, nb.rgb("collarette_rgb"))
+    col = nb.mix_color(nb.math("MULTIPLY", nb.smoothstep(0.8, 1.0, r), 0.85), col,
                        (0.02, 0.018, 0.02, 1.0))  # fmt: skip
-        col = nb.mix_color(nb.smoothstep(1.05, 1.3, r), col, nb.rgb("sclera_rgb", SCLERA))
-        col = nb.mix_color(nb.smoothstep(0.31, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
-        nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
+    col = nb.mix_color(nb.smoothstep(0.3, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
+    col = nb.mix_color(nb.smoothstep(0.98, 1.08, r), col, sclera)
+    nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
+    # The cornea: a sphere of radius CORNEA_RADIUS (iris radii) over the limbus (r < 1),
+    # as a bump of the tear film only (the iris lies flat beneath it).
+    rc = nb.math("MINIMUM", r, 1.0)
+    dome = nb.math("SQRT", nb.math("SUBTRACT", CORNEA_RADIUS**2, nb.math("MULTIPLY", rc, rc)))
+    dome = nb.math("SUBTRACT", dome, float(np.sqrt(CORNEA_RADIUS**2 - 1.0)))
+    bump = nb.new("ShaderNodeBump", inputs={"Strength": 1.0, "Distance": IRIS_RADIUS_M})
+    nb.link(dome, bump.inputs["Height"])
+    nb.link(bump.outputs["Normal"], bsdf.inputs["Coat Normal"])
+    ior = nb.math("MULTIPLY_ADD", nb.smoothstep(1.08, 0.98, r), CATCHLIGHT_IOR - TEAR_IOR, TEAR_IOR)
+    nb.link(ior, bsdf.inputs["Coat IOR"])
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
@@ -408,8 +432,7 @@ def build_materials(bpy) -> dict:
     img = build_detail_image(bpy)
     return {
         "body": _body(bpy, img),
-        "sclera": _eye(bpy, "sclera", img),
-        "iris": _eye(bpy, "iris", img),
+        "eye": _eye(bpy, img),
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
         "cloth": _cloth(bpy, img),
@@ -445,7 +468,7 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(body["crease"].outputs[0], crease)
     beard = identity_beard(ident.identity_id, ident.phenotypes.get("gender", 0.5))
     set_if_changed(body["beard"].outputs[0], beard)
-    eye = mats["iris"].node_tree.nodes
+    eye = mats["eye"].node_tree.nodes
     for key, rgb in iris_colors(ident.eye_rgb, ident.identity_id).items():
         set_if_changed(eye[f"{key}_rgb"].outputs[0], (*rgb, 1.0))
     rng = np.random.default_rng(spec.background.seed)

@@ -8,9 +8,15 @@ identity (a thicker or thinner shell, another hairline), expression and pose the
 follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth.
 
 Strands flow away from a crown on the back of the head (the natural whorl), drift down
-on the sides, and are shown per sample only where the shell stands out of the skin
-(``shell_thickness`` at the root > ``ROOT_MIN_M``), so the hairline moves with the
-identity's hair shape. Coordinates: head frame (metres, y down, z back).
+on the sides, and are shown per sample only where the identity has hair
+(``rooted_in_hair``: the shell stands out of the skin at the root, ``shell_thickness`` >
+``ROOT_MIN_M``), so the hairline moves with the identity's hair shape. The hairline is
+not a clean edge: a thinning fringe of strands is rooted up to ``FRINGE_M`` outside it
+(where the shell still lies under the skin), and ``skin_lift`` raises every strand point
+over such shell onto the skin, so hairs run a few millimetres past the hair's edge
+before they end (0.10.0; before, the hairline was the shell's cut, a cap's edge). On the
+skin the strands stay within ~1 mm of the labelled surface, as the brows do.
+Coordinates: head frame (metres, y down, z back).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ SHELL_STRANDS = 16000
 CURTAIN_STRANDS = 6000
 SHELL_POINTS = 6
 ROOT_MIN_M = 0.0004  # a strand shows when its root stands this far out of the skin
+# ... or, thinning out, when the shell at its root lies under the skin by less than this:
+# about 3 mm past the hairline at the shell's ramp (0.3 mm of thickness per mm).
+FRINGE_M = 0.001
 
 
 @dataclass(frozen=True)
@@ -53,15 +62,22 @@ class SurfaceStrands(_Strands):
         return np.einsum("sk,skd->sd", self.bary[:, 0], v)
 
     def positions(
-        self, verts: np.ndarray, faces: np.ndarray, visible: np.ndarray, scale: float = 1.0
+        self,
+        verts: np.ndarray,
+        faces: np.ndarray,
+        visible: np.ndarray,
+        scale: float = 1.0,
+        lift: np.ndarray | None = None,
     ) -> np.ndarray:
-        """(S,P,3) float32 points on the sample's ``verts`` (``scale`` is accepted for the
+        """(S,P,3) float32 points on the sample's ``verts``, raised by ``lift`` (S,P) m
+        more along the outward normal (``skin_lift``; ``scale`` is accepted for the
         StrandSet interface; strands on the shell keep their grown length)."""
         v = verts[faces[self.tri]].astype(np.float64)  # (S,P,3,3)
         p = np.einsum("spk,spkd->spd", self.bary, v)
         n = np.cross(v[:, :, 1] - v[:, :, 0], v[:, :, 2] - v[:, :, 0])
         n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-15)
-        pts = p + self.height[..., None] * n
+        h = self.height if lift is None else self.height + np.sign(self.height) * lift
+        pts = p + h[..., None] * n
         pts[~visible] = pts[~visible, :1]
         return pts.astype(np.float32)
 
@@ -152,11 +168,24 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
     )
 
 
-def rooted_out(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
-    """(S,) bool: strands whose root stands at least ROOT_MIN_M out of the skin, for the
-    per-vertex ``thickness`` (assets_pipeline.hair_shell.shell_thickness)."""
+def rooted_in_hair(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
+    """(S,) bool: the strands shown for the per-vertex ``thickness``
+    (assets_pipeline.hair_shell.shell_thickness): every strand whose root stands at least
+    ROOT_MIN_M out of the skin, and a fringe rooted where the shell lies under the skin by
+    less than FRINGE_M, thinning quadratically to none at that depth (an independent draw
+    per strand, not its identity-density ``key``)."""
     t = np.einsum("sk,sk->s", strands.bary[:, 0], thickness[faces[strands.tri[:, 0]]])
-    return t > ROOT_MIN_M
+    keep = np.clip((t + FRINGE_M) / (FRINGE_M + ROOT_MIN_M), 0.0, 1.0) ** 2
+    draw = np.modf(strands.key * 7919.0)[0]
+    return (t > ROOT_MIN_M) | ((t > -FRINGE_M) & (draw < keep))
+
+
+def skin_lift(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
+    """(S,P) float64 m: how far each strand point must rise to lie on the skin where the
+    shell under it is inside the skin by less than FRINGE_M (0 elsewhere: on hair, or
+    deeper, where the strand ends under the skin)."""
+    t = np.einsum("spk,spk->sp", strands.bary, thickness[faces[strands.tri]])
+    return np.where((t < 0.0) & (t > -FRINGE_M), -t, 0.0)
 
 
 def crown_point(asset: HeadAsset) -> np.ndarray:

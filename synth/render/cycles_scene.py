@@ -57,7 +57,7 @@ from synth.render.cycles_materials import (
     update_materials,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
-from synth.render.cycles_scalp import flow_uv, rooted_out
+from synth.render.cycles_scalp import flow_uv, rooted_in_hair, skin_lift
 from synth.render.cycles_settings import configure_render, select_device
 from synth.render.cycles_traits import wrinkle_bands, wrinkle_depths, wrinkle_weights
 from synth.scene import PART_BACKDROP, SceneGeometry
@@ -312,8 +312,12 @@ class CyclesScene:
         if ident.has_hair:
             shown = visible_strands(scalp.strands, hp["scalp_density"])
             if self.asset.has_hair_shell:
-                shown &= rooted_out(scalp.strands, self.asset.faces, self._thickness)
-            scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
+                faces, t = self.asset.faces, self._thickness
+                shown &= rooted_in_hair(scalp.strands, faces, t)
+                lift = skin_lift(scalp.strands, faces, t)
+                scalp.update(verts, faces, shown, hp["scalp_length"], lift=lift)
+            else:
+                scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
 
     def _update_background(
         self, geo: SceneGeometry, spec: SceneSpec, gains: np.ndarray, exposure: float

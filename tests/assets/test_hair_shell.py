@@ -186,7 +186,7 @@ def test_sampled_hair_shape(small_config):
 
 
 def test_scalp_strands_lie_on_the_shell(asset):
-    from synth.render.cycles_scalp import grow_shell_strands, rooted_out
+    from synth.render.cycles_scalp import grow_shell_strands, rooted_in_hair
 
     strands = grow_shell_strands(asset)
     v, _ = asset.evaluate(phenotypes={"gender": 0.9}, hair_shape=FULL)
@@ -197,5 +197,5 @@ def test_scalp_strands_lie_on_the_shell(asset):
     _, dist, _ = trimesh.proximity.closest_point(mesh, sample)
     assert dist.max() < 0.0025  # the strands stay within ~2 mm of the labelled shell
     bald = shell_thickness(asset, {})
-    assert not rooted_out(strands, asset.faces, bald).any()
-    assert rooted_out(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5
+    assert not rooted_in_hair(strands, asset.faces, bald).any()
+    assert rooted_in_hair(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5

@@ -9,13 +9,14 @@ follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth.
 
 Strands flow away from a crown on the back of the head (the natural whorl), drift down
 on the sides, and are shown per sample only where the identity has hair
-(``rooted_in_hair``: the shell stands out of the skin at the root, ``shell_thickness`` >
-``ROOT_MIN_M``), so the hairline moves with the identity's hair shape. The hairline is
-not a clean edge: a thinning fringe of strands is rooted up to ``FRINGE_M`` outside it
-(where the shell still lies under the skin), and ``skin_lift`` raises every strand point
-over such shell onto the skin, so hairs run a few millimetres past the hair's edge
-before they end (0.10.0; before, the hairline was the shell's cut, a cap's edge). On the
-skin the strands stay within ~1 mm of the labelled surface, as the brows do.
+(``rooted_in_hair``, from ``shell_thickness`` at the root), so the hairline moves with
+the identity's hair shape. The hairline is not an edge: the share of strands shown
+thins out over about a centimetre, down to none a few millimetres outside the shell's
+hairline (where the shell still lies under the skin), and ``skin_lift`` raises every
+strand point over such shell onto the skin, so hairs run past the hair's edge before
+they end (0.10.0; before, a dense mass of strands ended at the shell's hairline, a cap's
+edge). On the skin the strands stay within ~1 mm of the labelled surface, as the brows
+do.
 Coordinates: head frame (metres, y down, z back).
 """
 
@@ -33,10 +34,14 @@ from synth.render.cycles_hair import _Strands
 SHELL_STRANDS = 16000
 CURTAIN_STRANDS = 6000
 SHELL_POINTS = 6
-ROOT_MIN_M = 0.0004  # a strand shows when its root stands this far out of the skin
-# ... or, thinning out, when the shell at its root lies under the skin by less than this:
-# about 3 mm past the hairline at the shell's ramp (0.3 mm of thickness per mm).
+# Strand density at the hairline (``rooted_in_hair``): none where the shell lies FRINGE_M
+# under the skin at the root (~3 mm past the hairline at the shell's ramp of ~0.3 mm of
+# thickness per mm), all where it stands DENSE_M out of it (~7 mm inside). Until 0.10.0
+# every strand rooted 0.4 mm out showed and none further out: a dense mass with a
+# clean, cap-like edge.
 FRINGE_M = 0.001
+DENSE_M = 0.002
+SKIN_CLEARANCE_M = 0.0004  # ``skin_lift``: strand points over shell this near the skin
 
 
 @dataclass(frozen=True)
@@ -170,22 +175,24 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
 
 def rooted_in_hair(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
     """(S,) bool: the strands shown for the per-vertex ``thickness``
-    (assets_pipeline.hair_shell.shell_thickness): every strand whose root stands at least
-    ROOT_MIN_M out of the skin, and a fringe rooted where the shell lies under the skin by
-    less than FRINGE_M, thinning quadratically to none at that depth (an independent draw
-    per strand, not its identity-density ``key``)."""
+    (assets_pipeline.hair_shell.shell_thickness): a share of them that rises smoothly from
+    none where the shell lies FRINGE_M under the skin at the root to all where it stands
+    DENSE_M out of it (an independent draw per strand, not its identity-density ``key``).
+    A hairline is a gradient of density over about a centimetre, not an edge."""
     t = np.einsum("sk,sk->s", strands.bary[:, 0], thickness[faces[strands.tri[:, 0]]])
-    keep = np.clip((t + FRINGE_M) / (FRINGE_M + ROOT_MIN_M), 0.0, 1.0) ** 2
+    x = np.clip((t + FRINGE_M) / (FRINGE_M + DENSE_M), 0.0, 1.0)
     draw = np.modf(strands.key * 7919.0)[0]
-    return (t > ROOT_MIN_M) | ((t > -FRINGE_M) & (draw < keep))
+    return draw < x * x * (3.0 - 2.0 * x)
 
 
 def skin_lift(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:
-    """(S,P) float64 m: how far each strand point must rise to lie on the skin where the
-    shell under it is inside the skin by less than FRINGE_M (0 elsewhere: on hair, or
-    deeper, where the strand ends under the skin)."""
+    """(S,P) float64 m: how far each strand point must rise to lie SKIN_CLEARANCE_M or more
+    out of the skin where the shell under it stands less than that out of the skin, down to
+    FRINGE_M inside it (0 elsewhere: on hair, or deeper, where the strand ends under the
+    skin). The shell's thickness is linear over a triangle, the skin not quite: the
+    clearance keeps the lifted points out of it."""
     t = np.einsum("spk,spk->sp", strands.bary, thickness[faces[strands.tri]])
-    return np.where((t < 0.0) & (t > -FRINGE_M), -t, 0.0)
+    return np.where(t > -FRINGE_M, np.maximum(SKIN_CLEARANCE_M - t, 0.0), 0.0)
 
 
 def crown_point(asset: HeadAsset) -> np.ndarray:

@@ -199,3 +199,62 @@ def test_scalp_strands_lie_on_the_shell(asset):
     bald = shell_thickness(asset, {})
     assert not rooted_in_hair(strands, asset.faces, bald).any()
     assert rooted_in_hair(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5
+
+
+def test_hairline_is_a_density_gradient(asset):
+    """Strands thin out across the hairline: none where the shell lies FRINGE_M under the
+    skin, all where it stands DENSE_M out, and a share rising with the thickness between
+    (before 0.10.0: all strands from 0.4 mm out, a cap's edge)."""
+    from synth.render.cycles_scalp import DENSE_M, FRINGE_M, grow_shell_strands, rooted_in_hair
+
+    strands = grow_shell_strands(asset)
+    t = shell_thickness(asset, SHORT)
+    root_t = np.einsum("sk,sk->s", strands.bary[:, 0], t[asset.faces[strands.tri[:, 0]]])
+    shown = rooted_in_hair(strands, asset.faces, t)
+    assert not shown[root_t <= -FRINGE_M].any()
+    assert shown[root_t >= DENSE_M].all()
+    edges = np.linspace(-FRINGE_M, DENSE_M, 5)
+    share = [
+        shown[(root_t > lo) & (root_t <= hi)].mean()
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    assert all(np.diff(share) > 0), share
+    assert 0.0 < share[0] < 0.2 and 0.8 < share[-1] < 1.0, share
+
+
+def test_strands_past_the_hairline_lie_on_the_skin(asset):
+    """Strand points over shell that is just under the skin are lifted onto the skin: they
+    end up within ~2.5 mm outside it, never under it."""
+    from synth.render.cycles_scalp import (
+        SKIN_CLEARANCE_M,
+        grow_shell_strands,
+        rooted_in_hair,
+        skin_lift,
+    )
+
+    strands = grow_shell_strands(asset)
+    t = shell_thickness(asset, SHORT)
+    v, _ = asset.evaluate(hair_shape=SHORT)
+    lift = skin_lift(strands, asset.faces, t)
+    shown = rooted_in_hair(strands, asset.faces, t)
+    pts = strands.positions(v, asset.faces, shown, lift=lift)
+    on_skin = pts[shown][lift[shown] > 0]
+    assert len(on_skin) > 100
+    skin = asset.faces[(asset.face_part == 0) & (asset.face_region != C["hair"])]
+    mesh = trimesh.Trimesh(v, skin, process=False)
+    sample = on_skin[:: max(1, len(on_skin) // 500)]
+    closest, dist, tri = trimesh.proximity.closest_point(mesh, sample)
+    outward = np.einsum("ij,ij->i", sample - closest, mesh.face_normals[tri])
+    assert dist.max() < 0.0025
+    # The skin's winding normal may point in or out: (nearly) every point lies on one side
+    # of it, and none deeper than a strand's radius on the other.
+    side = np.sign(np.median(outward))
+    assert (np.sign(outward) == side).mean() > 0.98
+    assert (outward * side).min() > -1e-4
+    # Without the lift, many of them lie under the skin (hidden: the old cap edge).
+    deep = lift[shown] > SKIN_CLEARANCE_M + 1e-4
+    sunk = strands.positions(v, asset.faces, shown)[shown][deep]
+    sunk = sunk[:: max(1, len(sunk) // 500)]
+    c2, _, tri2 = trimesh.proximity.closest_point(mesh, sunk)
+    sunk_side = np.sign(np.einsum("ij,ij->i", sunk - c2, mesh.face_normals[tri2]))
+    assert (sunk_side == -side).mean() > 0.3

@@ -192,3 +192,30 @@ def test_iris_is_centred_on_the_level_gaze(asset):
         np.testing.assert_allclose(coef[3], 0.0, atol=1e-3)
         r = np.linalg.norm(xy[iris, :2], axis=1)
         assert r.min() < 0.6 and r.max() > 1.2  # the iris (r = 1) lies inside the iris faces
+
+
+def test_eye_coordinates_cover_the_whole_eyeball(asset):
+    """iris_coords gives every eyeball vertex (sclera too) its place in the iris frame, so
+    one shader draws a round iris across the asset's octagonal iris faces: affine in
+    position per eye, z towards the front (the back of the ball is at z < -1, where the
+    shader draws no iris), zeros off the eyes."""
+    from synth.render.cycles_head import PART_IRIS, PART_PUPIL, PART_SCLERA, iris_coords
+
+    v = asset.template.astype(np.float64)
+    xyz = iris_coords(asset).astype(np.float64)
+    ball = np.isin(asset.face_part, [PART_SCLERA, PART_IRIS, PART_PUPIL])
+    ball_v = np.unique(asset.faces[ball])
+    off = np.setdiff1d(np.arange(len(v)), ball_v)
+    assert not xyz[off].any()
+    for side in (-1.0, 1.0):
+        ids = ball_v[np.sign(v[ball_v, 0]) == side]
+        A = np.c_[v[ids], np.ones(len(ids))]
+        coef, *_ = np.linalg.lstsq(A, xyz[ids], rcond=None)
+        np.testing.assert_allclose(A @ coef, xyz[ids], atol=1e-4)
+        assert coef[2, 2] < 0  # z grows towards the front (the head frame's -z)
+        assert np.ptp(xyz[ids, 2]) > 3.0  # a ~24 mm ball is ~4 iris radii deep
+        iris = np.unique(asset.faces[np.isin(asset.face_part, [PART_IRIS, PART_PUPIL])])
+        iris = iris[np.sign(v[iris, 0]) == side]
+        assert np.abs(xyz[iris, 2]).max() < 0.5  # the iris is the plane z ~ 0
+        back = ids[xyz[ids, 2] < -1.0]
+        assert len(back) and np.hypot(*xyz[back, :2].T).min() < 1.0  # why the guard exists

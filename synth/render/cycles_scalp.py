@@ -5,7 +5,8 @@ give it the look of hair: they are grown once per renderer and *lie on the shell
 control point is attached to the shell surface itself -- a shell triangle, barycentric
 coordinates and a height of 0.3-1.8 mm along that triangle's normal -- so for any
 identity (a thicker or thinner shell, another hairline), expression and pose the strands
-follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth.
+follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth (frizzed
+tips, ``FRIZZ_SHARE`` of the strands, up to ``FRIZZ_M`` further out: sub-pixel strands).
 
 Strands flow away from a crown on the back of the head (the natural whorl), drift down
 on the sides, and are shown per sample only where the identity has hair
@@ -34,6 +35,11 @@ from synth.render.cycles_hair import _Strands
 SHELL_STRANDS = 16000
 CURTAIN_STRANDS = 6000
 SHELL_POINTS = 6
+# Frizz and flyaways: FRIZZ_SHARE of the strands rise towards the tip, up to FRIZZ_M off
+# the shell (in the RGB only: sub-pixel strands, ~0.15 mm wide), so the hair's outline is
+# not the shell's clean edge.
+FRIZZ_SHARE = 0.3
+FRIZZ_M = 0.004
 # Strand density at the hairline (``rooted_in_hair``): none where the shell lies FRINGE_M
 # under the skin at the root (~3 mm past the hairline at the shell's ramp of ~0.3 mm of
 # thickness per mm), all where it stands DENSE_M out of it (~7 mm inside). Until 0.10.0
@@ -160,14 +166,19 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
     s = np.linspace(0.0, 1.0, SHELL_POINTS)[None, :]
     lift = rng.uniform(0.0008, 0.0018, (n_strands, 1))
     rise = np.sin(np.pi * np.clip(s * 1.6, 0.0, 1.0)) ** 0.5 * (1 - 0.5 * s)
-    height = sign * (0.0003 + lift * rise)
+    height = 0.0003 + lift * rise
     radius = np.linspace(1.0, 0.5, SHELL_POINTS)[None] * rng.uniform(6e-5, 9e-5, (n_strands, 1))
+    key = rng.random(n_strands)
+    # Frizz: a share of the strands' tips stand off the mass (drawn after every other
+    # value, so the strands' paths, radii and keys are those of 0.9.0).
+    frizz = rng.uniform(0.0, FRIZZ_M, (n_strands, 1)) * (rng.random((n_strands, 1)) < FRIZZ_SHARE)
+    height = sign * (height + frizz * s**2)
     return SurfaceStrands(
         tri=np.stack(tris, axis=1),
         bary=np.stack(barys, axis=1),
         height=height,  # along the triangles' winding normal: ``sign`` folded in
         radius=radius.astype(np.float32),
-        key=rng.random(n_strands),
+        key=key,
         width=np.zeros(n_strands),
         lash=np.zeros(n_strands, np.float32),
     )

@@ -186,7 +186,7 @@ def test_sampled_hair_shape(small_config):
 
 
 def test_scalp_strands_lie_on_the_shell(asset):
-    from synth.render.cycles_scalp import grow_shell_strands, rooted_in_hair
+    from synth.render.cycles_scalp import FRIZZ_M, grow_shell_strands, rooted_in_hair
 
     strands = grow_shell_strands(asset)
     v, _ = asset.evaluate(phenotypes={"gender": 0.9}, hair_shape=FULL)
@@ -195,7 +195,9 @@ def test_scalp_strands_lie_on_the_shell(asset):
     mesh = trimesh.Trimesh(v, asset.faces[asset.face_part == PART_HAIR], process=False)
     sample = pts[:: max(1, len(strands) // 400)].reshape(-1, 3)
     _, dist, _ = trimesh.proximity.closest_point(mesh, sample)
-    assert dist.max() < 0.0025  # the strands stay within ~2 mm of the labelled shell
+    # The strands stay within ~2 mm of the labelled shell, frizzed tips FRIZZ_M further.
+    assert dist.max() < 0.0025 + FRIZZ_M
+    assert np.mean(dist < 0.0025) > 0.9
     bald = shell_thickness(asset, {})
     assert not rooted_in_hair(strands, asset.faces, bald).any()
     assert rooted_in_hair(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5
@@ -224,8 +226,9 @@ def test_hairline_is_a_density_gradient(asset):
 
 def test_strands_past_the_hairline_lie_on_the_skin(asset):
     """Strand points over shell that is just under the skin are lifted onto the skin: they
-    end up within ~2.5 mm outside it, never under it."""
+    end up outside it (within ~2.5 mm, frizzed tips FRIZZ_M further), never under it."""
     from synth.render.cycles_scalp import (
+        FRIZZ_M,
         SKIN_CLEARANCE_M,
         grow_shell_strands,
         rooted_in_hair,
@@ -245,7 +248,7 @@ def test_strands_past_the_hairline_lie_on_the_skin(asset):
     sample = on_skin[:: max(1, len(on_skin) // 500)]
     closest, dist, tri = trimesh.proximity.closest_point(mesh, sample)
     outward = np.einsum("ij,ij->i", sample - closest, mesh.face_normals[tri])
-    assert dist.max() < 0.0025
+    assert dist.max() < 0.0025 + FRIZZ_M  # frizzed tips stand off further
     # The skin's winding normal may point in or out: (nearly) every point lies on one side
     # of it, and none deeper than a strand's radius on the other.
     side = np.sign(np.median(outward))

@@ -25,6 +25,10 @@ from synth.render.cycles_camera import REC709_Y
 SKIN_BASE = np.array([1.0, 0.90, 0.64])
 K_MELANIN = np.array([1.08, 1.32, 1.49])
 K_BLOOD = np.array([0.02, 0.55, 0.45])
+# Haemoglobin per identity. Until 0.10.0 it reached down to 0.35: light skin at <= 0.42
+# rendered a* 4-6 (sample 8: L* 73, a* 4.4, b* 9.4), grey-white porcelain below the
+# in-vivo range of facial skin (a* ~7-14; benchmarks/bench_skin_tone.py).
+BLOOD_MIN, BLOOD_SPAN = 0.5, 0.3
 FOREHEAD_SPACING_M = 0.009  # forehead lines: spacing, band above the brow line (m)
 FOREHEAD_BAND_M = (0.012, 0.042)
 
@@ -41,9 +45,9 @@ def identity_unit(identity_id: int, what: str) -> float:
 
 
 def identity_blood(identity_id: int) -> float:
-    """Per-identity haemoglobin density in [0.35, 0.75]: a pure function of the identity
-    id (shading only, so it is not part of the SceneSpec)."""
-    return 0.35 + 0.4 * identity_unit(identity_id, "blood")
+    """Per-identity haemoglobin density in [BLOOD_MIN, BLOOD_MIN + BLOOD_SPAN]: a pure
+    function of the identity id (shading only, so it is not part of the SceneSpec)."""
+    return BLOOD_MIN + BLOOD_SPAN * identity_unit(identity_id, "blood")
 
 
 def pigment_albedo(melanin: float, blood: float) -> np.ndarray:

@@ -11,9 +11,14 @@ Bino & Bernerd 2013, Xiao et al. 2017): L* ~65-70 for light skin down to ~35-40 
 skin, a* ~8-14, b* ~12-20 (hue angle ~50-60 degrees); ITA from "very light" (> 55) to
 "dark" (< -30) across people. A render whose every face comes out "brown" has lost that
 range, whatever its albedos. Lips: redder and darker than the skin around them (in vivo
-about +8 to +12 a* and -5 to -10 L* on light skin, less contrast on dark skin).
+about +8 to +12 a* and -5 to -10 L* on light skin, less contrast on dark skin), and,
+being moist, they catch the light: ``lips_sheen_dL`` is the 97th percentile of the lip
+pixels' L* over their median (a matte lip only has its shading).
 
-Writes benchmarks/results/skin_tone.json. Run:
+To measure another checkout with this script, put it first on the path:
+PYTHONPATH=/path/to/other .venv/bin/python benchmarks/bench_skin_tone.py --tag other
+
+Writes benchmarks/results/skin_tone.json (skin_tone_TAG.json with --tag). Run:
 .venv/bin/python benchmarks/bench_skin_tone.py [--n 24]
 """
 
@@ -47,7 +52,10 @@ TONE_BINS = ((0.0, 0.3, "light"), (0.3, 0.6, "medium"), (0.6, 1.01, "dark"))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=24, help="frames (samples 0 .. n-1, seed 0)")
+    ap.add_argument("--tag", default="", help="suffix of the result file (skin_tone_TAG.json)")
     args = ap.parse_args()
+    if args.n < 1:
+        ap.error("--n must be >= 1")
     asset = HeadAsset.load(ensure_default_asset())
     cfg = load_config()
     rows = []
@@ -61,13 +69,16 @@ def main() -> None:
             L, a, b = (float(x) for x in lab)
             ita = float(np.degrees(np.arctan2(L - 50.0, b)))
             lips = np.isin(res.mask, [MASK_CLASS_IDS["upper_lip"], MASK_CLASS_IDS["lower_lip"]])
-            lip = np.median(srgb_to_lab(res.rgb[lips].astype(np.float64)), axis=0)
+            lip_lab = srgb_to_lab(res.rgb[lips].astype(np.float64))
+            lip = np.median(lip_lab, axis=0)
+            lip_sheen = float(np.percentile(lip_lab[:, 0], 97) - lip[0])
             rows.append({
                 "index": i, "skin_tone": spec.identity.skin_tone, "L": L, "a": a, "b": b,
                 "chroma": float(np.hypot(a, b)), "hue_deg": float(np.degrees(np.arctan2(b, a))),
                 "ita_deg": ita, "ita_category": ita_category(ita),
                 "lips_L": float(lip[0]), "lips_a": float(lip[1]), "lips_b": float(lip[2]),
                 "lips_dL": float(lip[0]) - L, "lips_da": float(lip[1]) - a,
+                "lips_sheen_dL": lip_sheen,
             })  # fmt: skip
     by_tone = {}
     for lo, hi, name in TONE_BINS:
@@ -78,7 +89,7 @@ def main() -> None:
                 "frames": len(sel),
                 **{
                     k: float(np.median([r[k] for r in sel]))
-                    for k in ("L", "a", "b", "ita_deg", "lips_dL", "lips_da")
+                    for k in ("L", "a", "b", "ita_deg", "lips_dL", "lips_da", "lips_sheen_dL")
                 },
             }
     cats = [r["ita_category"] for r in rows]
@@ -94,11 +105,12 @@ def main() -> None:
         "ita_categories": {c: cats.count(c) for c in dict.fromkeys(cats)},
         "frames_detail": rows,
     }
-    write_result("skin_tone", record)
+    write_result(f"skin_tone_{args.tag}" if args.tag else "skin_tone", record)
     for name, s in by_tone.items():
         print(f"{name:6s} ({s['frames']:2d} frames): L* {s['L']:5.1f}  a* {s['a']:5.1f}  "
               f"b* {s['b']:5.1f}  ITA {s['ita_deg']:6.1f}; lips - skin: L* "
-              f"{s['lips_dL']:+5.1f}  a* {s['lips_da']:+5.1f}")  # fmt: skip
+              f"{s['lips_dL']:+5.1f}  a* {s['lips_da']:+5.1f}; lip sheen (p97 - median L*) "
+              f"{s['lips_sheen_dL']:4.1f}")  # fmt: skip
     print("ITA categories:", record["ita_categories"])
 
 

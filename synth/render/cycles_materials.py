@@ -63,6 +63,12 @@ BACKGROUND_PATTERN = {"backdrop": ((0.12, 0.45), 1.3, (0.03, 0.12)),
 # Burley (diffusion profile) instead of random walk: ~1 s less per 640x480 frame on 2 CPU
 # cores, and the difference is below what 640x480 shows of a face.
 SKIN_SSS_METHOD = "BURLEY"
+# Lips (``_body``): roughness drop and extra clear coat (moisture), so the lower lip
+# catches the key light as in photographs. Until 0.10.0 (0.12, no coat of their own) the
+# lips were matte: a clay pout. Lip furrows (~1 mm apart) were tried in the same change:
+# invisible below ~2 px per furrow, i.e. at 640x480 and 1280x960.
+LIP_GLOSS = 0.2
+LIP_COAT = 0.6
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
 SCLERA = (0.6, 0.56, 0.52)
@@ -163,7 +169,7 @@ def _body(bpy, detail_image):
     oil = nb.value("oil", 0.7)
     # T-zone: the whole face a little, the nose (flush region) more.
     oily = nb.math("MULTIPLY", nb.math("ADD", flush_w, 0.2), nb.math("MULTIPLY", oil, 0.08))
-    oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, 0.12), oily)
+    oily = nb.math("ADD", nb.math("MULTIPLY", lips_w, LIP_GLOSS), oily)
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
     # Expression and age lines: shade only (the crease's shadow; see WRINKLE_SHADE).
@@ -191,7 +197,15 @@ def _body(bpy, detail_image):
         Specular_IOR_Level=nb.math(
             "MULTIPLY_ADD", mottle, 0.25, nb.math("MULTIPLY_ADD", oil, 0.1, 0.2)
         ),
-        Coat_Weight=nb.math("MULTIPLY", skin_w, nb.math("MULTIPLY_ADD", oil, 0.12, 0.12)),
+        Coat_Weight=nb.math(
+            "MULTIPLY",
+            skin_w,
+            nb.math(
+                "ADD",
+                nb.math("MULTIPLY_ADD", oil, 0.12, 0.12),
+                nb.math("MULTIPLY", lips_w, LIP_COAT),
+            ),
+        ),
         Coat_Roughness=nb.math("MULTIPLY_ADD", pores, 0.2, 0.25),
         Coat_IOR=1.4,
         sss_method=SKIN_SSS_METHOD,

@@ -322,9 +322,11 @@ def _set(surf, tri, bary, pts, radius, key, width, lash) -> StrandSet:
 
 
 def grow_strands(asset: HeadAsset, seed: int = 11) -> dict:
-    """The renderer's strands: "face" (both brows, then the lashes) and "scalp" (on the
+    """The renderer's strands: "face" (both brows, then the lashes), "scalp" (on the
     hair shell, synth.render.cycles_scalp, when the asset has one; else short strands on
-    its ``face_scalp`` faces); a pure function of the asset and ``seed``."""
+    its ``face_scalp`` faces) and, on a shell with the curtain, "scalp_parted" (flowing
+    from a side parting, for the identities with a bob); a pure function of the asset and
+    ``seed``."""
     from synth.render.cycles_scalp import grow_shell_strands
 
     rng = np.random.default_rng(seed)
@@ -332,7 +334,10 @@ def grow_strands(asset: HeadAsset, seed: int = 11) -> dict:
     brows = _brows(asset, surf, rng)
     lashes = _lashes(asset, surf, rng)
     scalp = grow_shell_strands(asset) if asset.has_hair_shell else _scalp(asset, surf, rng)
-    return {"face": StrandSet.concat([brows, lashes]), "scalp": scalp}
+    out = {"face": StrandSet.concat([brows, lashes]), "scalp": scalp}
+    if asset.has_hair_shell and "length" in asset.hair_names:
+        out["scalp_parted"] = grow_shell_strands(asset, seed=17, parted=True)
+    return out
 
 
 class HairCurves:

@@ -69,6 +69,8 @@ SKIN_SSS_METHOD = "BURLEY"
 # invisible below ~2 px per furrow, i.e. at 640x480 and 1280x960.
 LIP_GLOSS = 0.2
 LIP_COAT = 0.6
+# Half-width (m) of the scalp line along a parting (the shell's ``parting`` attribute).
+PARTING_WIDTH_M = 0.0018
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
 SCLERA = (0.6, 0.56, 0.52)
@@ -247,19 +249,43 @@ def _hair_shell(bpy, detail_image):
     thin hair (the labels keep the shell, which is within those millimetres of the skin).
 
     Streaks, clumps and the highlight follow the hair's growth direction: the ``flow``
-    UV map (synth.render.cycles_scalp.flow_uv; u = distance from the crown) gives both the
+    UV map (synth.render.cycles_scalp.flow_uv; u = distance from the crown; for parted
+    hair, the bob, ``flow_parted``: u = distance from the side parting) gives both the
     texture coordinates, stretched along u, and the tangent of an anisotropic specular
     lobe, whose highlight is drawn across the fibres as on real hair."""
     mat, nb, out = _new_material(bpy, "fd_hair_shell", detail_image)
-    flow = nb.new("ShaderNodeUVMap", uv_map="flow").outputs["UV"]
+    # Crown flow or, for parted hair (``parted`` 1, set per identity), the parting's.
+    parted = nb.value("parted", 0.0)
+    flow = nb.mix_vector(
+        parted,
+        nb.new("ShaderNodeUVMap", uv_map="flow").outputs["UV"],
+        nb.new("ShaderNodeUVMap", uv_map="flow_parted").outputs["UV"],
+    )
     # u (along the hair) ~15 mm per fine streak, v (across) ~0.6 mm; clumps ~3 mm wide.
     streak, clump, _, _ = nb.detail(flow, (0.4, 10.0, 1.0))
     _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
     hair = _hair_colour(nb, streak, clump, wave)
+    # Parted hair shows a line of scalp along the parting (``parting``: signed distance
+    # from its plane, position along it), ~PARTING_WIDTH_M wide, ragged with the streaks.
+    part = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("parting").outputs["Vector"], part.inputs[0])
+    off = nb.math("ABSOLUTE", part.outputs["X"])
+    off = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", streak, 0.5), 0.0008, off)
+    line = nb.smoothstep(PARTING_WIDTH_M, 0.3 * PARTING_WIDTH_M, off)
+    along = part.outputs["Y"]
+    line = nb.math("MULTIPLY", line, nb.smoothstep(-0.05, 0.05, along))
+    line = nb.math("MULTIPLY", line, nb.smoothstep(1.05, 0.9, along))
+    line = nb.math("MULTIPLY", line, nb.math("MULTIPLY", parted, 0.8))
+    hair = nb.mix_color(line, hair, nb.rgb("scalp_rgb"))
     t = nb.attribute("hair_t").outputs["Fac"]
     ragged = nb.math("MULTIPLY_ADD", streak, 0.004, nb.math("MULTIPLY", clump, 0.0025))
     alpha = nb.smoothstep(0.0003, 0.007, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.00325)))
-    tangent = nb.new("ShaderNodeTangent", direction_type="UV_MAP", uv_map="flow")
+    tangents = [
+        nb.new("ShaderNodeTangent", direction_type="UV_MAP", uv_map=m).outputs["Tangent"]
+        for m in ("flow", "flow_parted")
+    ]
+    tangent = nb.new("ShaderNodeVectorMath", operation="NORMALIZE")
+    nb.link(nb.mix_vector(parted, *tangents), tangent.inputs[0])
     bsdf = nb.principled(
         "bsdf",
         Base_Color=hair,
@@ -267,7 +293,7 @@ def _hair_shell(bpy, detail_image):
         Specular_IOR_Level=0.45,
         Anisotropic=0.85,
     )
-    nb.link(tangent.outputs["Tangent"], bsdf.inputs["Tangent"])
+    nb.link(tangent.outputs["Vector"], bsdf.inputs["Tangent"])
     nb.bump(nb.math("MULTIPLY", nb.math("ADD", streak, clump), 2.0), 0.35, 0.0006, bsdf)
     clear = nb.new("ShaderNodeBsdfTransparent")
     mix = nb.new("ShaderNodeMixShader")
@@ -468,7 +494,11 @@ def update_materials(mats: dict, spec) -> None:
     brows = hair if ident.has_hair else np.array([0.05, 0.035, 0.025])
     set_if_changed(body["brow_rgb"].outputs[0], (*(brows * 0.7), 1.0))
     set_if_changed(body["hair_rgb"].outputs[0], (*hair, 1.0))
-    set_if_changed(mats["hair"].node_tree.nodes["hair_rgb"].outputs[0], (*hair, 1.0))
+    shell = mats["hair"].node_tree.nodes
+    set_if_changed(shell["hair_rgb"].outputs[0], (*hair, 1.0))
+    set_if_changed(shell["parted"].outputs[0], float(ident.hair_shape.get("length", 0.0) > 0))
+    skin = skin_colors(ident.skin_tone, ident.identity_id)["skin"]
+    set_if_changed(shell["scalp_rgb"].outputs[0], (*(0.8 * skin), 1.0))
     strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 1.1), 1.0))
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]

@@ -49,6 +49,18 @@ class NodeBuilder:
             self.set(socket, value)
         return node.outputs[2]
 
+    def mix_vector(self, fac, a, b):
+        """a + fac (b - a) for vector sockets ``a``, ``b`` and a float ``fac``."""
+        diff = self.new("ShaderNodeVectorMath", operation="SUBTRACT")
+        self.link(b, diff.inputs[0])
+        self.link(a, diff.inputs[1])
+        scale = self.new("ShaderNodeVectorMath", operation="SCALE", inputs={"Scale": fac})
+        self.link(diff.outputs["Vector"], scale.inputs[0])
+        total = self.new("ShaderNodeVectorMath", operation="ADD")
+        self.link(a, total.inputs[0])
+        self.link(scale.outputs["Vector"], total.inputs[1])
+        return total.outputs["Vector"]
+
     def mix_float(self, fac, a, b):
         node = self.new("ShaderNodeMix", data_type="FLOAT")
         for socket, value in ((node.inputs[0], fac), (node.inputs[2], a), (node.inputs[3], b)):

@@ -47,6 +47,9 @@ FRIZZ_M = 0.004
 # clean, cap-like edge.
 FRINGE_M = 0.001
 DENSE_M = 0.002
+# Parted hair (identities with the curtain, a bob): a side parting this far to the
+# subject's left of the midline; the hair runs away from it instead of from the crown.
+PARTING_X_M = 0.025
 SKIN_CLEARANCE_M = 0.0004  # ``skin_lift``: strand points over shell this near the skin
 
 
@@ -114,10 +117,11 @@ def full_hair(asset: HeadAsset) -> np.ndarray:
     return verts
 
 
-def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
+def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -> SurfaceStrands:
     """Scalp strands on the hair shell (see the module docstring); a pure function of the
-    asset and ``seed``. Grown on the shell at volume 1 with the curtain hanging
-    (``full_hair``; the other coefficients 0)."""
+    asset, ``seed`` and ``parted``. Grown on the shell at volume 1 with the curtain hanging
+    (``full_hair``; the other coefficients 0). They flow away from the crown or, with
+    ``parted``, away from the side parting (``parting``) and, behind it, the crown."""
     from scipy.spatial import cKDTree
 
     rng = np.random.default_rng(seed)
@@ -146,14 +150,14 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13) -> SurfaceStrands:
         parts.append(_samples(verts, faces, shell[curtain], CURTAIN_STRANDS, rng))
     tri, bary, p = (np.concatenate(x) for x in zip(*parts, strict=True))
     n_strands = len(tri)
-    crown = crown_point(asset)
+    origin = _parting_origin(asset) if parted else _crown_origin(asset)
     length = rng.uniform(0.018, 0.045, n_strands)
     jitter = 0.35 * rng.standard_normal((n_strands, 3))
     tris, barys = [tri], [bary]
     step = length / (SHELL_POINTS - 1)
     for _ in range(SHELL_POINTS - 1):
         n = f_normal[tri]
-        d = p - crown
+        d = p - origin(p)
         d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
         side = np.clip(np.abs(n[:, 0]), 0.0, 1.0)[:, None]
         d = d + side * np.array([0.0, 0.8, 0.0]) + jitter  # sides drift down
@@ -215,18 +219,78 @@ def crown_point(asset: HeadAsset) -> np.ndarray:
     return np.array([0.0, top[:, 1].min() + 0.015, np.percentile(top[:, 2], 75)])
 
 
-def flow_uv(asset: HeadAsset) -> np.ndarray:
+def parting(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
+    """The side parting of parted hair (head frame, m): a segment from the front of the
+    hair at x = PARTING_X_M (the most forward cap vertex there standing 3 mm out of the
+    skin at volume 1) back to beside the crown (``crown_point``)."""
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    shell = shell[~curtain_vertices(asset)[shell]]
+    out = np.linalg.norm(asset.hair_shapes[0, shell].astype(np.float64), axis=1) > 0.003
+    top = asset.template[shell].astype(np.float64) + asset.hair_shapes[0, shell]
+    near = out & (np.abs(top[:, 0] - PARTING_X_M) < 0.006)
+    front = top[near][np.argmin(top[near, 2])]
+    back = crown_point(asset) + [0.6 * PARTING_X_M, 0.0, 0.0]
+    return front, back
+
+
+def parting_coords(asset: HeadAsset) -> np.ndarray:
+    """(V,3) float32 per vertex: (signed distance (m) from the parting's plane -- through
+    the ``parting`` segment and the head's vertical --, position along the segment (0 at
+    its front .. 1 beside the crown), 0) on the hair shell at full hair (``full_hair``);
+    (1, -1, 0) elsewhere. Both are linear in position, so exact over the shell's
+    triangles: the shell's shader draws the parting's line of scalp from them."""
+    out = np.tile(np.array([1.0, -1.0, 0.0], np.float32), (asset.n_vertices, 1))
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    if len(shell) == 0:
+        return out
+    a, b = parting(asset)
+    normal = np.cross(b - a, [0.0, 1.0, 0.0])
+    normal /= np.linalg.norm(normal)
+    verts = full_hair(asset)[shell]
+    out[shell, 0] = (verts - a) @ normal
+    out[shell, 1] = _segment_param(verts, a, b)
+    return out
+
+
+def _segment_param(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,) position of the points ``p`` projected on the line a -> b (0 at a, 1 at b)."""
+    ab = b - a
+    return (p - a) @ ab / float(ab @ ab)
+
+
+def _parting_origin(asset: HeadAsset):
+    """p (N,3) -> the nearest point of the parting segment (``parting``)."""
+    a, b = parting(asset)
+    return lambda p: a + np.clip(_segment_param(p, a, b), 0.0, 1.0)[:, None] * (b - a)
+
+
+def _crown_origin(asset: HeadAsset):
+    """p (N,3) -> the crown (``crown_point``), for every point."""
+    crown = crown_point(asset)
+    return lambda p: np.broadcast_to(crown, p.shape)
+
+
+def flow_uv(asset: HeadAsset, parted: bool = False) -> np.ndarray:
     """(F,3,2) float32 per-corner "flow" coordinates of the hair shell (0 elsewhere):
     u = distance from the crown (m), the direction the hair grows in, and v = the azimuth
     round the crown times 6 cm. Cycles derives the shell's shading tangent from u, so
     the anisotropic highlight and the streaks run along the hair as the strands do
-    (away from the crown); the v seam lies straight behind the head."""
+    (away from the crown); the v seam lies straight behind the head. With ``parted``:
+    u = distance from the side parting (``parting``), v = the position along it (m), so
+    hair parted to either side runs down and away from it."""
     faces = asset.faces
     shell = asset.face_part == PART_HAIR
     out = np.zeros((len(faces), 3, 2), np.float32)
     if not shell.any():  # FLAME / FBX assets: no shell, painted scalp
         return out
-    p = full_hair(asset) - crown_point(asset)
+    verts = full_hair(asset)
+    if parted:
+        a, b = parting(asset)
+        u = np.linalg.norm(verts - _parting_origin(asset)(verts), axis=1)
+        v = _segment_param(verts, a, b) * float(np.linalg.norm(b - a))
+        out[shell] = np.stack([u[faces[shell]], v[faces[shell]]], axis=-1)
+        return out
+    p = verts - crown_point(asset)
     u = np.linalg.norm(p, axis=1)
     phi = np.arctan2(p[:, 0], -p[:, 2])  # 0 straight ahead, +-pi straight behind
     fu, fphi = u[faces[shell]], phi[faces[shell]]

@@ -57,7 +57,7 @@ from synth.render.cycles_materials import (
     update_materials,
 )
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
-from synth.render.cycles_scalp import flow_uv, rooted_in_hair, skin_lift
+from synth.render.cycles_scalp import flow_uv, parting_coords, rooted_in_hair, skin_lift
 from synth.render.cycles_settings import configure_render, select_device
 from synth.render.cycles_traits import wrinkle_bands, wrinkle_depths, wrinkle_weights
 from synth.scene import PART_BACKDROP, SceneGeometry
@@ -121,8 +121,9 @@ class CyclesScene:
         strands = grow_strands(asset)
         self.hair = {
             name: HairCurves(bpy, scene.collection, f"fd_{name}_hair", strands[name],
-                             self.materials[f"{name}_hair"], CV_TO_BLENDER)
-            for name in ("face", "scalp")
+                             self.materials["face_hair" if name == "face" else "scalp_hair"],
+                             CV_TO_BLENDER)
+            for name in strands
         }  # fmt: skip
         bg_mesh = bpy.data.meshes.new("fd_background")
         self.background = bpy.data.objects.new("fd_background", bg_mesh)
@@ -151,11 +152,13 @@ class CyclesScene:
         slots = material_slots(asset)
         uv_all = detail_uv(asset)
         flow_all = flow_uv(asset)
+        flow_parted = flow_uv(asset, parted=True)
         attrs = {
             "rest": ("FLOAT_VECTOR", "vector", asset.template),
             "regions": ("FLOAT_COLOR", "color", region_weights(asset)),
             "cover": ("FLOAT_COLOR", "color", cover_weights(asset)),
             "iris_xy": ("FLOAT_VECTOR", "vector", iris_coords(asset)),
+            "parting": ("FLOAT_VECTOR", "vector", parting_coords(asset)),
         }
         lines = wrinkle_coords(asset)
         attrs["wrinkle_a"], attrs["wrinkle_b"] = (("FLOAT_VECTOR", "vector", w) for w in lines)
@@ -182,6 +185,8 @@ class CyclesScene:
             if name == "fd_hair_shell":  # growth direction: streaks and highlight tangent
                 flow = mesh.uv_layers.new(name="flow")
                 flow.data.foreach_set("uv", flow_all[sel].ravel())
+                flow = mesh.uv_layers.new(name="flow_parted")
+                flow.data.foreach_set("uv", flow_parted[sel].ravel())
                 uv.active = uv.active_render = True
             for attr, (kind, field, values) in attrs.items():
                 layer = mesh.attributes.new(attr, kind, "POINT")
@@ -305,10 +310,14 @@ class CyclesScene:
         """Strands follow the head's triangles; the identity picks which are shown."""
         ident = spec.identity
         hp = identity_hair(ident.identity_id)
-        face, scalp = self.hair["face"], self.hair["scalp"]
+        face = self.hair["face"]
         brows = visible_strands(face.strands, hp["brow_density"], hp["brow_width"])
         face.update(verts, self.asset.faces, brows | (face.strands.lash > 0))
-        scalp.obj.hide_render = not ident.has_hair
+        parted = ident.hair_shape.get("length", 0.0) > 0 and "scalp_parted" in self.hair
+        scalp = self.hair["scalp_parted" if parted else "scalp"]
+        for curves in (self.hair["scalp"], self.hair.get("scalp_parted")):
+            if curves is not None:
+                curves.obj.hide_render = curves is not scalp or not ident.has_hair
         if ident.has_hair:
             shown = visible_strands(scalp.strands, hp["scalp_density"])
             if self.asset.has_hair_shell:

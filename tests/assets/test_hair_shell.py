@@ -261,3 +261,51 @@ def test_strands_past_the_hairline_lie_on_the_skin(asset):
     c2, _, tri2 = trimesh.proximity.closest_point(mesh, sunk)
     sunk_side = np.sign(np.einsum("ij,ij->i", sunk - c2, mesh.face_normals[tri2]))
     assert (sunk_side == -side).mean() > 0.3
+
+
+def test_parted_hair_runs_away_from_the_side_parting(asset):
+    """Bob identities get strands that flow away from a side parting on top of the head
+    (``parting``), left of it to the left and right of it to the right; the parting's
+    coordinates are linear over the shell and zero on its plane."""
+    from synth.render.cycles_scalp import (
+        PARTING_X_M,
+        full_hair,
+        grow_shell_strands,
+        parting,
+        parting_coords,
+    )
+
+    front, back = parting(asset)
+    assert front[2] < back[2] - 0.05  # front to back over the top of the head
+    assert abs(front[0] - PARTING_X_M) < 0.006
+    lm = asset.landmarks(asset.template)
+    assert front[1] < lm[17:27, 1].min() - 0.03  # well above the brows
+    coords = parting_coords(asset)
+    shell = np.unique(asset.faces[asset.face_part == PART_HAIR])
+    v = full_hair(asset)[shell]
+    A = np.c_[v, np.ones(len(v))]
+    coef, *_ = np.linalg.lstsq(A, coords[shell, :2].astype(np.float64), rcond=None)
+    np.testing.assert_allclose(A @ coef, coords[shell, :2], atol=1e-5)  # linear: exact
+    for point, along in ((front, 0.0), (back, 1.0)):
+        np.testing.assert_allclose(np.r_[point, 1.0] @ coef, [0.0, along], atol=1e-6)
+
+    strands = grow_shell_strands(asset, seed=17, parted=True)
+    pts = strands.positions(full_hair(asset), asset.faces, np.ones(len(strands), bool))
+    root, tip = pts[:, 0].astype(np.float64), pts[:, -1].astype(np.float64)
+    normal = np.cross(back - front, [0.0, 1.0, 0.0])
+    normal /= np.linalg.norm(normal)
+    offset = (root - front) @ normal
+    t = (root - front) @ (back - front) / float((back - front) @ (back - front))
+    top = (np.abs(offset) > 0.015) & (t > 0.1) & (t < 0.9) & (root[:, 1] < front[1] + 0.02)
+    assert top.sum() > 500
+    away = np.sign((tip - root)[top] @ normal) == np.sign(offset[top])
+    assert away.mean() > 0.85
+    # The crown flow (short hair) does not part there: about as many cross it as not.
+    crown = grow_shell_strands(asset)
+    cpts = crown.positions(full_hair(asset), asset.faces, np.ones(len(crown), bool))
+    c_root, c_tip = cpts[:, 0].astype(np.float64), cpts[:, -1].astype(np.float64)
+    c_off = (c_root - front) @ normal
+    c_t = (c_root - front) @ (back - front) / float((back - front) @ (back - front))
+    c_top = (np.abs(c_off) > 0.015) & (c_t > 0.1) & (c_t < 0.9) & (c_root[:, 1] < front[1] + 0.02)
+    c_away = np.sign((c_tip - c_root)[c_top] @ normal) == np.sign(c_off[c_top])
+    assert c_away.mean() < away.mean() - 0.15, (c_away.mean(), away.mean())

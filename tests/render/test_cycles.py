@@ -208,7 +208,17 @@ def test_strands_follow_the_head(cycles, specs, asset):
     roots = hair.strands.roots(geo.vertices[: geo.n_head_vertices], asset.faces)
     np.testing.assert_allclose(pts.reshape(len(hair.strands), -1, 3)[:, 0],
                                roots * CV_TO_BLENDER, atol=1e-6)  # fmt: skip
-    assert not cycles._scene.hair["scalp"].obj.hide_render
+    # One scalp strand set is shown: the side-parted one for a bob, the crown's otherwise.
+    haired = [s for s in specs if s.identity.has_hair]
+    kinds = {s.identity.hair_shape.get("length", 0.0) > 0: s for s in haired}
+    assert len(kinds) == 2, "the fixture's specs should include a bob and a short crop"
+    for parted, sample in kinds.items():
+        cycles.render(sample)
+        assert not cycles._scene.hair["scalp_parted" if parted else "scalp"].obj.hide_render
+        assert cycles._scene.hair["scalp" if parted else "scalp_parted"].obj.hide_render
+        assert cycles._scene.materials["hair"].node_tree.nodes["parted"].outputs[
+            0
+        ].default_value == float(parted)
     # Identity variation is a pure function of the identity id.
     a, b = identity_hair(3), identity_hair(4)
     assert a == identity_hair(3) and a != b

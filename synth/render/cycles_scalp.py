@@ -121,7 +121,8 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
     """Scalp strands on the hair shell (see the module docstring); a pure function of the
     asset, ``seed`` and ``parted``. Grown on the shell at volume 1 with the curtain hanging
     (``full_hair``; the other coefficients 0). They flow away from the crown or, with
-    ``parted``, away from the side parting (``parting``) and, behind it, the crown."""
+    ``parted``, away from the side parting (``parting``) and, behind it, the crown; with
+    ``parted`` only the cap has strands (none on the curtain)."""
     from scipy.spatial import cKDTree
 
     rng = np.random.default_rng(seed)
@@ -146,7 +147,10 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
     # curtain's area took 44 % of them).
     curtain = curtain_vertices(asset)[faces[shell]].any(axis=1)
     parts = [_samples(verts, faces, shell[~curtain], SHELL_STRANDS, rng)]
-    if curtain.any():
+    # Parted hair (the bob) has none on the curtain: at 640x480 sub-pixel strands over
+    # the hanging sheet render as glitter (benchmarks/bench_hair.py); the sheet's own
+    # streaks read as hair.
+    if curtain.any() and not parted:
         parts.append(_samples(verts, faces, shell[curtain], CURTAIN_STRANDS, rng))
     tri, bary, p = (np.concatenate(x) for x in zip(*parts, strict=True))
     n_strands = len(tri)

@@ -290,6 +290,10 @@ def test_parted_hair_runs_away_from_the_side_parting(asset):
         np.testing.assert_allclose(np.r_[point, 1.0] @ coef, [0.0, along], atol=1e-6)
 
     strands = grow_shell_strands(asset, seed=17, parted=True)
+    from assets_pipeline.hair_curtain import curtain_vertices
+
+    on_curtain = curtain_vertices(asset)[asset.faces[strands.tri[:, 0]]].any(axis=1)
+    assert not on_curtain.any()  # the bob's sheet has no strands (glitter at 640x480)
     pts = strands.positions(full_hair(asset), asset.faces, np.ones(len(strands), bool))
     root, tip = pts[:, 0].astype(np.float64), pts[:, -1].astype(np.float64)
     normal = np.cross(back - front, [0.0, 1.0, 0.0])

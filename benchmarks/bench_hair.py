@@ -1,14 +1,16 @@
-"""Hair texture in Cycles frames: how much pixel-scale speckle the hair shows.
+"""Hair texture in Cycles frames: how much pixel-scale glitter the hair shows.
 
 Renders samples 0 .. n-1 of the default config (seed 0) with Cycles at 640x480 and, per
 frame with hair, takes over the hair pixels (mask class ``hair``, eroded by 2 px so its
 outline does not count) the share of "glints": pixels whose CIELAB L* stands more than
-GLINT_DL above the median of their 5x5 neighbourhood; then the median over frames. Hair
-seen at ~1 mm per pixel has streaks along the strands but no pixel-to-pixel glitter;
-sub-pixel strands over a smooth hair sheet, undersampled at 7 samples per pixel, glint. Reported separately for bobs
-(the curtain, ``hair_shape["length"]`` > 0) and short crops, with the skin (class
-``skin``, eroded the same way) as a reference: skin at this scale is smooth, so its
-value is the floor of render noise plus the camera's grain (synth.render.camera_fx).
+GLINT_DL above the median of their 5x5 neighbourhood; then the median over frames.
+
+Hair seen at ~1 mm per pixel has streaks along the strands but no pixel-to-pixel
+glitter; sub-pixel strands over a smooth hair sheet, undersampled at 7 samples per
+pixel, glint. Reported separately for bobs (the curtain, ``hair_shape["length"]`` > 0)
+and short crops, with the skin (class ``skin``, eroded the same way) as a reference:
+skin at this scale is smooth, so its value is the floor of render noise plus the
+camera's grain (synth.render.camera_fx).
 
 Writes benchmarks/results/hair.json (hair_TAG.json with --tag). Run:
 .venv/bin/python benchmarks/bench_hair.py [--n 24]
@@ -105,7 +107,8 @@ def main() -> None:
         if g["frames"]:
             skin = 100 * (g["skin"] or float("nan"))
             print(f"{synth.__version__} {name:5s} ({g['frames']:2d} frames): glint share "
-                  f"(L* > 5x5 median + 8) hair {100 * g['hair']:.2f} %, skin {skin:.2f} %")  # fmt: skip
+                  f"(L* > 5x5 median + 8) hair {100 * g['hair']:.2f} %, "
+                  f"skin {skin:.2f} %")  # fmt: skip
 
 
 if __name__ == "__main__":

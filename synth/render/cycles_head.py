@@ -31,6 +31,8 @@ from synth.spec import MASK_CLASS_IDS as C
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
 PART_SCLERA, PART_CLOTHING, PART_IRIS, PART_PUPIL = 1, 4, 5, 6
 CHEEK_SIGMA_M = 0.016  # radius of the cheek flush blob
+UNDER_EYE = 0.8  # the under-eye band's share of the eyelid tint (region_weights)
+UNDER_EYE_M = (0.004, 0.004)  # its centre below the lower lid and its half-width (m)
 LASH_WIDTH_M = 0.0018  # width of the painted lash line along the lid margin
 
 
@@ -163,7 +165,8 @@ def corner_frames(
 
 
 def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
-    """(V,4) float32 weights in [0,1]: lips, flush, brow, eyelid (RGBA of ``regions``)."""
+    """(V,4) float32 weights in [0,1]: lips, flush, brow, eyelid (RGBA of ``regions``); the
+    eyelid weight also covers the skin under the eyes (``_under_eyes``)."""
     faces, region, part = asset.faces, asset.face_region, asset.face_part
     n = asset.n_vertices
     skin = part == 0
@@ -181,8 +184,35 @@ def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
             w = adj @ w
         if key == "flush":
             w = 0.6 * w + _cheeks(asset)
+        if key == "lid":
+            w = np.maximum(w, UNDER_EYE * _under_eyes(asset) / 1.3)
         out.append(np.clip(w * 1.3, 0.0, 1.0))
     return np.stack(out, axis=1).astype(np.float32)
+
+
+def _under_eyes(asset: HeadAsset) -> np.ndarray:
+    """(V,) weight in [0,1] of the skin under each eye (the lower lid and the tear trough):
+    a band UNDER_EYE_M[0] below the lower-lid landmarks' curve (front view, 40-41 /
+    46-47 with the eye corners), UNDER_EYE_M[1] wide, across the eye's width and fading
+    past its corners, strongest at the inner corner. There the skin is thinner and darker
+    (pigment and the vessels beneath): without it the face had one tone from the lashes
+    to the cheek, which flattened the eyes."""
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    v = asset.template.astype(np.float64)
+    w = np.zeros(len(v))
+    for outer, lower, inner in ((36, (41, 40), 39), (45, (46, 47), 42)):
+        curve = lm[[outer, *lower, inner]]
+        curve = curve[np.argsort(curve[:, 0])]
+        x0, x1 = curve[0, 0], curve[-1, 0]
+        lid_y = np.interp(v[:, 0], curve[:, 0], curve[:, 1])
+        below = v[:, 1] - lid_y  # y down: > 0 below the lid
+        band = np.exp(-0.5 * ((below - UNDER_EYE_M[0]) / UNDER_EYE_M[1]) ** 2) * (below > 0)
+        width = x1 - x0
+        past = np.maximum(np.maximum(x0 - v[:, 0], v[:, 0] - x1), 0.0)
+        along = np.clip((v[:, 0] - lm[inner, 0]) / (lm[outer, 0] - lm[inner, 0]), 0.0, 1.0)
+        front = v[:, 2] < lm[[outer, inner], 2].max() + 0.01
+        w += band * np.exp(-0.5 * (past / (0.2 * width)) ** 2) * (1.0 - 0.5 * along) * front
+    return np.clip(w, 0.0, 1.0)
 
 
 def _cheeks(asset: HeadAsset) -> np.ndarray:

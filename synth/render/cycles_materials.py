@@ -65,12 +65,17 @@ BACKGROUND_PATTERN = {"backdrop": ((0.12, 0.45), 1.3, (0.03, 0.12)),
 SKIN_SSS_METHOD = "BURLEY"
 # Lips (``_body``): roughness drop and extra clear coat (moisture), so the lower lip
 # catches the key light as in photographs. Until 0.10.0 (0.12, no coat of their own) the
-# lips were matte: a clay pout. Lip furrows (~1 mm apart) were tried in the same change:
+# lips were matte: a clay pout; a first draft's 0.2 drop drew a crisp line of highlight
+# along the lower lip, like a plastic edge. Lip furrows (~1 mm apart) were tried in the same change:
 # invisible below ~2 px per furrow, i.e. at 640x480 and 1280x960.
-LIP_GLOSS = 0.2
+LIP_GLOSS = 0.1
 LIP_COAT = 0.6
-# Half-width (m) of the scalp line along a parting (the shell's ``parting`` attribute).
-PARTING_WIDTH_M = 0.0018
+# The scalp along a parting (the shell's ``parting`` attribute): half-width (m) of its
+# soft line, the most it shows through the hair, and its colour (x the skin's: it lies in
+# the hair's shadow). A first draft (1.8 mm, 80 %, 0.8x) read as a pale seam.
+PARTING_WIDTH_M = 0.0025
+PARTING_SHOW = 0.5
+PARTING_SCALP = 0.5
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
 SCLERA = (0.6, 0.56, 0.52)
@@ -271,11 +276,11 @@ def _hair_shell(bpy, detail_image):
     nb.link(nb.attribute("parting").outputs["Vector"], part.inputs[0])
     off = nb.math("ABSOLUTE", part.outputs["X"])
     off = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", streak, 0.5), 0.0008, off)
-    line = nb.smoothstep(PARTING_WIDTH_M, 0.3 * PARTING_WIDTH_M, off)
+    line = nb.smoothstep(PARTING_WIDTH_M, 0.0, off)
     along = part.outputs["Y"]
     line = nb.math("MULTIPLY", line, nb.smoothstep(-0.05, 0.05, along))
     line = nb.math("MULTIPLY", line, nb.smoothstep(1.05, 0.9, along))
-    line = nb.math("MULTIPLY", line, nb.math("MULTIPLY", parted, 0.8))
+    line = nb.math("MULTIPLY", line, nb.math("MULTIPLY", parted, PARTING_SHOW))
     hair = nb.mix_color(line, hair, nb.rgb("scalp_rgb"))
     t = nb.attribute("hair_t").outputs["Fac"]
     ragged = nb.math("MULTIPLY_ADD", streak, 0.004, nb.math("MULTIPLY", clump, 0.0025))
@@ -498,7 +503,7 @@ def update_materials(mats: dict, spec) -> None:
     set_if_changed(shell["hair_rgb"].outputs[0], (*hair, 1.0))
     set_if_changed(shell["parted"].outputs[0], float(ident.hair_shape.get("length", 0.0) > 0))
     skin = skin_colors(ident.skin_tone, ident.identity_id)["skin"]
-    set_if_changed(shell["scalp_rgb"].outputs[0], (*(0.8 * skin), 1.0))
+    set_if_changed(shell["scalp_rgb"].outputs[0], (*(PARTING_SCALP * skin), 1.0))
     strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 1.1), 1.0))
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]

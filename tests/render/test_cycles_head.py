@@ -160,3 +160,26 @@ def test_wrinkle_bands_window_each_family(asset):
     assert bands[near(lm[30]), 1].max() == 0.0  # no forehead lines on the nose tip
     assert bands[near(lm[19] + [0, -0.025, 0]), 1].min() > 0.5  # but above the brow
     assert bands[near(lm[8]), :].max() == 0.0  # nothing on the chin
+
+
+def test_under_eye_band_lies_below_each_lower_lid(asset):
+    """The eyelid tint also covers a band under each eye (``_under_eyes``): a few
+    millimetres below the lower lid, strongest towards the inner corner; nothing on the
+    upper lid, the brow or the cheekbone further down."""
+    from synth.render.cycles_head import UNDER_EYE, UNDER_EYE_M, _under_eyes, region_weights
+
+    w = _under_eyes(asset)
+    v = asset.template.astype(np.float64)
+    lm = asset.landmarks(asset.template).astype(np.float64)
+    skin = np.unique(asset.faces[asset.face_part == 0])
+    near = lambda p: skin[np.argsort(np.linalg.norm(v[skin] - p, axis=1))[:4]]  # noqa: E731
+    down = np.array([0.0, UNDER_EYE_M[0], 0.0])
+    for outer, lower, inner, upper in ((36, 41, 39, 37), (45, 46, 42, 44)):
+        under_inner = w[near(lm[lower] + 0.6 * (lm[inner] - lm[lower]) + down)].mean()
+        under_outer = w[near(lm[lower] + 0.6 * (lm[outer] - lm[lower]) + down)].mean()
+        assert under_inner > 0.5 and under_inner > under_outer > 0.2
+        assert w[near(lm[upper] - [0.0, 0.004, 0.0])].max() == 0  # the upper lid
+        assert w[near(lm[lower] + [0.0, 0.025, 0.0])].max() < 0.05  # the cheekbone
+    assert w[near(lm[19])].max() == 0 and w[near(lm[30])].max() < 0.05  # brow, nose tip
+    lid = region_weights(asset)[:, 3]
+    assert np.all(lid >= np.clip(UNDER_EYE * w, 0, 1) - 1e-6)  # the band is in the lid tint

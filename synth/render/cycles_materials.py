@@ -43,6 +43,7 @@ from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_ch
 from synth.render.cycles_skin_lines import WRINKLE_SHADE, skin_lines
 from synth.render.cycles_traits import (
     identity_beard,
+    identity_fabric,
     identity_lid_crease,
     identity_skin_detail,
     iris_colors,
@@ -329,15 +330,25 @@ def _knit(nb):
 
 
 def _cloth(bpy, detail_image):
-    """A long-sleeved knit top: ``clothing_rgb`` darkened in soft folds and between the
-    stitches (``_knit``), sheen, a stitch and weave bump."""
+    """A long-sleeved top (``cycles_traits.identity_fabric``): a knit (``knit`` 1:
+    stitches, ``_knit``) or smooth jersey, plain or with horizontal stripes (``stripes``,
+    ``stripe_rgb`` every ``stripe_period`` m of the rest pose's height);
+    ``clothing_rgb`` darkened in soft folds, sheen, a weave bump."""
     mat, nb, out = _new_material(bpy, "fd_cloth", detail_image)
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     weave, _, _, _ = nb.detail(uv, 80.0)
     _, _, folds, _ = nb.detail(uv, 4.0)
-    knit = _knit(nb)
-    col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), nb.rgb("clothing_rgb"), (0, 0, 0, 1))
-    col = nb.mix_color(nb.math("MULTIPLY_ADD", knit, -0.25, 0.25), col, (0, 0, 0, 1))
+    knit_w = nb.value("knit", 1.0)
+    knit = nb.math("MULTIPLY", _knit(nb), knit_w)
+    rest = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
+    phase = nb.math("DIVIDE", rest.outputs["Y"], nb.value("stripe_period", 0.012))
+    stripe = nb.smoothstep(0.35, 0.5, nb.math("PINGPONG", phase, 0.5))
+    col = nb.mix_color(nb.math("MULTIPLY", stripe, nb.value("stripes", 0.0)),
+                       nb.rgb("clothing_rgb"), nb.rgb("stripe_rgb"))  # fmt: skip
+    col = nb.mix_color(nb.math("MULTIPLY", folds, 0.25), col, (0, 0, 0, 1))
+    gaps = nb.math("MULTIPLY", knit_w, nb.math("MULTIPLY_ADD", knit, -0.25, 0.25))
+    col = nb.mix_color(gaps, col, (0, 0, 0, 1))
     bsdf = nb.principled("bsdf", Base_Color=col, Roughness=0.85, Sheen_Weight=0.6)
     nb.bump(nb.math("MULTIPLY_ADD", knit, 1.5, nb.math("MULTIPLY", weave, 0.6)), 0.3, 0.0004, bsdf)
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
@@ -509,8 +520,11 @@ def update_materials(mats: dict, spec) -> None:
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*ident.hair_rgb, 1.0))
     set_if_changed(body["has_hair"].outputs[0], 1.0 if ident.has_hair else 0.0)
-    cloth = mats["cloth"].node_tree.nodes["clothing_rgb"].outputs[0]
-    set_if_changed(cloth, (*ident.clothing_rgb, 1.0))
+    cloth = mats["cloth"].node_tree.nodes
+    set_if_changed(cloth["clothing_rgb"].outputs[0], (*ident.clothing_rgb, 1.0))
+    for key, value in identity_fabric(ident.identity_id, ident.clothing_rgb).items():
+        value = (*value, 1.0) if key == "stripe_rgb" else value
+        set_if_changed(cloth[key].outputs[0], value)
     for key, value in identity_skin_detail(ident.identity_id, ident.skin_tone).items():
         set_if_changed(body[key].outputs[0], value)
     crease = identity_lid_crease(ident.identity_id, ident.phenotypes.get("asian", 0.0))

@@ -178,3 +178,28 @@ def wrinkle_depths(spec) -> dict[str, float]:
         "wr_crow": 0.4 * age + 0.9 * max(pair("eyeSquint"), pair("cheekSquint")),
     }
     return {key: float(np.clip(k * v, 0.0, 1.0)) for key, v in raw.items()}
+
+
+# Clothing fabric per identity (``identity_fabric``): shares of knit sweaters, plain jersey
+# tops and striped jersey (the rest). Until 0.10.0 everyone wore the same knit.
+FABRIC_SHARES = {"knit": 0.45, "jersey": 0.4}
+STRIPE_PERIOD_M = (0.008, 0.02)  # stripe repeat, drawn per identity
+STRIPE_LIGHT, STRIPE_DARK = (0.72, 0.7, 0.65), (0.025, 0.03, 0.07)  # off-white, navy
+
+
+def identity_fabric(identity_id: int, clothing_rgb) -> dict:
+    """The identity's top: ``knit`` (1: stitches, 0: smooth jersey), ``stripes`` (0 or 1:
+    horizontal stripes on jersey), ``stripe_rgb`` (off-white on a dark top, navy on a light
+    one) and ``stripe_period`` (m); a pure function of the identity id and its
+    ``clothing_rgb``."""
+    u = identity_unit(identity_id, "fabric")
+    knit = u < FABRIC_SHARES["knit"]
+    stripes = u >= FABRIC_SHARES["knit"] + FABRIC_SHARES["jersey"]
+    light = float(np.asarray(clothing_rgb, np.float64) @ REC709_Y) > 0.18
+    lo, hi = STRIPE_PERIOD_M
+    return {
+        "knit": float(knit),
+        "stripes": float(stripes),
+        "stripe_rgb": np.array(STRIPE_DARK if light else STRIPE_LIGHT),
+        "stripe_period": lo + (hi - lo) * identity_unit(identity_id, "stripe"),
+    }

@@ -70,3 +70,29 @@ def test_eye_and_skin_detail_are_pure_functions():
     dark = identity_skin_detail(7, 1.0)
     assert dark["freckles"] == pytest.approx(0.4 * identity_skin_detail(7)["freckles"])
     assert dark["oil"] == identity_skin_detail(7)["oil"]
+
+
+def test_fabric_per_identity():
+    """Tops vary per identity (a pure function of its id): knits, plain jersey and
+    striped jersey in about the configured shares, stripes contrasting with the top."""
+    from synth.render.cycles_traits import (
+        FABRIC_SHARES,
+        STRIPE_DARK,
+        STRIPE_LIGHT,
+        STRIPE_PERIOD_M,
+        identity_fabric,
+    )
+
+    dark, light = (0.05, 0.05, 0.06), (0.6, 0.6, 0.58)
+    a, b = identity_fabric(7, dark), identity_fabric(7, dark)
+    assert a["knit"] == b["knit"] and a["stripe_period"] == b["stripe_period"]
+    fabrics = [identity_fabric(i, dark) for i in range(2000)]
+    knit = np.mean([f["knit"] for f in fabrics])
+    stripes = np.mean([f["stripes"] for f in fabrics])
+    assert abs(knit - FABRIC_SHARES["knit"]) < 0.05
+    assert abs(stripes - (1 - sum(FABRIC_SHARES.values()))) < 0.05
+    assert not any(f["knit"] and f["stripes"] for f in fabrics)  # stripes are on jersey
+    periods = [f["stripe_period"] for f in fabrics]
+    assert STRIPE_PERIOD_M[0] <= min(periods) and max(periods) <= STRIPE_PERIOD_M[1]
+    np.testing.assert_allclose(identity_fabric(3, dark)["stripe_rgb"], STRIPE_LIGHT)
+    np.testing.assert_allclose(identity_fabric(3, light)["stripe_rgb"], STRIPE_DARK)

@@ -25,7 +25,8 @@ import scipy.sparse as sp
 
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, PART_TONGUE, HeadAsset
-from synth.render.cycles_materials import HEAD_SLOTS, IRIS_RADIUS_M
+from synth.render.cycles_eye import IRIS_RADIUS_M
+from synth.render.cycles_materials import HEAD_SLOTS
 from synth.spec import MASK_CLASS_IDS as C
 
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}

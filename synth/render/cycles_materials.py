@@ -1,5 +1,9 @@
 """Cycles materials of the head and the background, built once per renderer.
 
+The skin, cloth, mouth and background shaders are here; the eye's is in
+synth.render.cycles_eye, the hair's (shell, strands) in synth.render.cycles_hair_shading.
+``build_materials`` builds them all and ``update_materials`` sets every per-sample input.
+
 Every material is built once; per sample only input values change (``update_materials``),
 so Cycles' persistent data keeps compiled shaders. Texture coordinates and blend weights
 come from mesh attributes written once at scene build (synth.render.cycles_scene and
@@ -39,7 +43,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.render.cycles_nodes import NodeBuilder, build_detail_image, set_if_changed
+from synth.render.cycles_eye import eye_material
+from synth.render.cycles_hair_shading import (
+    HAIR_SELF_SHADOW,
+    PARTING_SCALP,
+    hair_mass,
+    hair_shell_material,
+    strand_material,
+)
+from synth.render.cycles_nodes import build_detail_image, new_material, set_if_changed
 from synth.render.cycles_skin_lines import WRINKLE_SHADE, skin_lines
 from synth.render.cycles_traits import (
     identity_beard,
@@ -71,34 +83,6 @@ SKIN_SSS_METHOD = "BURLEY"
 # invisible below ~2 px per furrow, i.e. at 640x480 and 1280x960.
 LIP_GLOSS = 0.1
 LIP_COAT = 0.6
-# The scalp along a parting (the shell's ``parting`` attribute): half-width (m) of its
-# soft line, the most it shows through the hair, and its colour (x the skin's: it lies in
-# the hair's shadow). A first draft (1.8 mm, 80 %, 0.8x) read as a pale seam.
-PARTING_WIDTH_M = 0.0025
-PARTING_SHOW = 0.5
-PARTING_SCALP = 0.5
-# Albedo of a head of hair relative to one strand's colour (strands shadow each other).
-HAIR_SELF_SHADOW = 0.6
-SCLERA = (0.6, 0.56, 0.52)
-# The conjunctiva towards the eye's corners: pinker and darker than the sclera's middle.
-SCLERA_CORNER = (0.45, 0.3, 0.27, 1.0)
-# Tear film and cornea: a real tear film reflects ~2.5 % (IOR 1.376, TEAR_IOR). The
-# asset's eye is flat over the iris; the shader bends the coat's normal over a cornea of
-# radius 7.8 mm (CORNEA_RADIUS, in iris radii of IRIS_RADIUS_M), which concentrates the key
-# light into a small catchlight as in a photograph. At 2.5 % that catchlight is ~1.3x the
-# lit skin's brightness, which Filmic's highlight roll-off leaves a dull grey spot; over
-# the cornea only, the coat reflects ~6.7 % (CATCHLIGHT_IOR), as bright as catchlights
-# are in portraits. Until 0.10.0 the whole flat eye had IOR 2.0 (~11 %), which mirrored
-# the room over the sclera as well: porcelain whites and washed-out irises.
-TEAR_IOR = 1.376
-CATCHLIGHT_IOR = 2.4
-IRIS_RADIUS_M = 0.006  # a human iris is ~12 mm across (cycles_head.iris_coords units)
-CORNEA_RADIUS = 0.0078 / IRIS_RADIUS_M
-
-
-# Shadow of the upper lid on the eye (``_lid_shadow``): strength and fall-off (m).
-LID_SHADOW = 0.55
-LID_SHADOW_M = 0.0018
 # Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
 # stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
 KNIT_STITCH_M = (0.0045, 0.0035)
@@ -106,17 +90,9 @@ KNIT_RADIUS_M = 0.15
 KNIT_AXIS_Z_M = 0.1
 
 
-def _new_material(bpy, name: str, detail_image) -> tuple:
-    mat = bpy.data.materials.new(name)
-    tree = mat.node_tree  # Blender 5.0 materials always have a node tree
-    tree.nodes.clear()
-    nb = NodeBuilder(tree, detail_image)
-    return mat, nb, nb.new("ShaderNodeOutputMaterial", "output")
-
-
 def _body(bpy, detail_image):
     """Skin and scalp hair in one shader, blended by the ``cover`` weights."""
-    mat, nb, out = _new_material(bpy, "fd_body", detail_image)
+    mat, nb, out = new_material(bpy, "fd_body", detail_image)
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     reg_attr = nb.attribute("regions")
     reg = nb.new("ShaderNodeSeparateColor")
@@ -184,7 +160,7 @@ def _body(bpy, detail_image):
     lines = skin_lines(nb, blotch, wrinkles)
     skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
 
-    hair, streak, clump = _hair_mass(nb)
+    hair, streak, clump = hair_mass(nb)
     edge = nb.math("ADD", scalp, nb.math("MULTIPLY_ADD", streak, 0.5, -0.25))
     edge = nb.math("ADD", edge, nb.math("MULTIPLY_ADD", clump, 0.3, -0.15))
     hair_w = nb.math("MULTIPLY", nb.smoothstep(0.4, 0.6, edge), nb.value("has_hair", 0.0))
@@ -223,93 +199,6 @@ def _body(bpy, detail_image):
     return mat
 
 
-def _hair_mass(nb) -> tuple:
-    """Hair seen as a mass: ``hair_rgb`` with fine streaks along the head's front-back
-    axis (z of the head frame, from the ``rest`` attribute) and clumps. Returns (colour,
-    streak, clump) sockets."""
-    rest = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
-    xz = nb.new("ShaderNodeCombineXYZ")
-    nb.link(rest.outputs["X"], xz.inputs["X"])
-    nb.link(rest.outputs["Z"], xz.inputs["Y"])
-    streak, _, _, _ = nb.detail(xz.outputs[0], (12.0, 0.4, 1.0))
-    _, _, clump, _ = nb.detail(xz.outputs[0], (3.0, 1.0, 1.0))
-    return _hair_colour(nb, streak, clump), streak, clump
-
-
-def _hair_colour(nb, streak, clump, wave=None):
-    """``hair_rgb`` darkened and lightened by streaks within clumps (and, optionally, a
-    slower ``wave``): the colour of hair seen as a mass."""
-    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
-    if wave is not None:
-        shade = nb.math("MULTIPLY", shade, nb.math("MULTIPLY_ADD", wave, 0.5, 0.75))
-    return nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
-                        blend="MULTIPLY")  # fmt: skip
-
-
-def _hair_shell(bpy, detail_image):
-    """The hair shell (assets_pipeline.hair_shell): the hair mass under the strands,
-    feathered where it leaves the skin -- transparent below ~0.3 mm of thickness
-    (point attribute ``hair_t``, metres out of the skin, per sample), opaque above ~7 mm,
-    with a ragged, streaky edge -- so the hairline is soft and the skin shows through
-    thin hair (the labels keep the shell, which is within those millimetres of the skin).
-
-    Streaks, clumps and the highlight follow the hair's growth direction: the ``flow``
-    UV map (synth.render.cycles_scalp.flow_uv; u = distance from the crown; for parted
-    hair, the bob, ``flow_parted``: u = distance from the side parting) gives both the
-    texture coordinates, stretched along u, and the tangent of an anisotropic specular
-    lobe, whose highlight is drawn across the fibres as on real hair."""
-    mat, nb, out = _new_material(bpy, "fd_hair_shell", detail_image)
-    # Crown flow or, for parted hair (``parted`` 1, set per identity), the parting's.
-    parted = nb.value("parted", 0.0)
-    flow = nb.mix_vector(
-        parted,
-        nb.new("ShaderNodeUVMap", uv_map="flow").outputs["UV"],
-        nb.new("ShaderNodeUVMap", uv_map="flow_parted").outputs["UV"],
-    )
-    # u (along the hair) ~15 mm per fine streak, v (across) ~0.6 mm; clumps ~3 mm wide.
-    streak, clump, _, _ = nb.detail(flow, (0.4, 10.0, 1.0))
-    _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
-    hair = _hair_colour(nb, streak, clump, wave)
-    # Parted hair shows a line of scalp along the parting (``parting``: signed distance
-    # from its plane, position along it), ~PARTING_WIDTH_M wide, ragged with the streaks.
-    part = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("parting").outputs["Vector"], part.inputs[0])
-    off = nb.math("ABSOLUTE", part.outputs["X"])
-    off = nb.math("MULTIPLY_ADD", nb.math("SUBTRACT", streak, 0.5), 0.0008, off)
-    line = nb.smoothstep(PARTING_WIDTH_M, 0.0, off)
-    along = part.outputs["Y"]
-    line = nb.math("MULTIPLY", line, nb.smoothstep(-0.05, 0.05, along))
-    line = nb.math("MULTIPLY", line, nb.smoothstep(1.05, 0.9, along))
-    line = nb.math("MULTIPLY", line, nb.math("MULTIPLY", parted, PARTING_SHOW))
-    hair = nb.mix_color(line, hair, nb.rgb("scalp_rgb"))
-    t = nb.attribute("hair_t").outputs["Fac"]
-    ragged = nb.math("MULTIPLY_ADD", streak, 0.004, nb.math("MULTIPLY", clump, 0.0025))
-    alpha = nb.smoothstep(0.0003, 0.007, nb.math("ADD", t, nb.math("SUBTRACT", ragged, 0.00325)))
-    tangents = [
-        nb.new("ShaderNodeTangent", direction_type="UV_MAP", uv_map=m).outputs["Tangent"]
-        for m in ("flow", "flow_parted")
-    ]
-    tangent = nb.new("ShaderNodeVectorMath", operation="NORMALIZE")
-    nb.link(nb.mix_vector(parted, *tangents), tangent.inputs[0])
-    bsdf = nb.principled(
-        "bsdf",
-        Base_Color=hair,
-        Roughness=nb.math("MULTIPLY_ADD", clump, 0.2, 0.3),
-        Specular_IOR_Level=0.45,
-        Anisotropic=0.85,
-    )
-    nb.link(tangent.outputs["Vector"], bsdf.inputs["Tangent"])
-    nb.bump(nb.math("MULTIPLY", nb.math("ADD", streak, clump), 2.0), 0.35, 0.0006, bsdf)
-    clear = nb.new("ShaderNodeBsdfTransparent")
-    mix = nb.new("ShaderNodeMixShader")
-    nb.link(alpha, mix.inputs["Fac"])
-    nb.link(clear.outputs["BSDF"], mix.inputs[1])
-    nb.link(bsdf.outputs["BSDF"], mix.inputs[2])
-    nb.link(mix.outputs["Shader"], out.inputs["Surface"])
-    return mat
-
-
 def _knit(nb):
     """Stockinette stitches (0 between columns .. 1 on a loop): columns of V-shaped loops
     KNIT_STITCH_M wide and high, laid out in the rest pose on a cylinder about the body's
@@ -334,7 +223,7 @@ def _cloth(bpy, detail_image):
     stitches, ``_knit``) or smooth jersey, plain or with horizontal stripes (``stripes``,
     ``stripe_rgb`` every ``stripe_period`` m of the rest pose's height);
     ``clothing_rgb`` darkened in soft folds, sheen, a weave bump."""
-    mat, nb, out = _new_material(bpy, "fd_cloth", detail_image)
+    mat, nb, out = new_material(bpy, "fd_cloth", detail_image)
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     weave, _, _, _ = nb.detail(uv, 80.0)
     _, _, folds, _ = nb.detail(uv, 4.0)
@@ -355,77 +244,8 @@ def _cloth(bpy, detail_image):
     return mat
 
 
-def _lid_shadow(nb, col):
-    """``col`` darkened under the upper lid (``lid_below``, m below its margin): the lid
-    and lashes shade the top of the eye by up to LID_SHADOW within ~LID_SHADOW_M. The
-    coarse eyeball and Cycles' soft key light leave the sclera evenly lit to the lid's
-    edge, which reads as a painted eye."""
-    below = nb.math("MAXIMUM", nb.attribute("lid_below").outputs["Fac"], 0.0)
-    shade = nb.math("MULTIPLY", nb.math("EXPONENT", nb.math(
-        "MULTIPLY", below, -1.0 / LID_SHADOW_M)), LID_SHADOW)  # fmt: skip
-    return nb.mix_color(shade, col, (0.0, 0.0, 0.0, 1.0))
-
-
-def _eye(bpy, detail_image):
-    """The eyeball (sclera, iris and pupil triangles alike) under a cornea and tear film.
-
-    Everything is drawn from ``iris_xy`` (cycles_head.iris_coords), so the iris is round
-    wherever the asset's triangles end (its iris faces stop in an octagon), and the tear
-    film's normal follows the cornea's dome (``CORNEA_RADIUS``) over the asset's flat iris:
-    the key light becomes a small catchlight on the cornea instead of a sheen over the
-    whole eye (``TEAR_IOR``, ``CATCHLIGHT_IOR``)."""
-    mat, nb, out = _new_material(bpy, "fd_eye", detail_image)
-    bsdf = nb.principled(
-        "bsdf", Roughness=0.35, Specular_IOR_Level=0.25, Coat_Weight=1.0, Coat_Roughness=0.05
-    )
-    xy = nb.attribute("iris_xy").outputs["Vector"]
-    sep = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(xy, sep.inputs[0])
-    x, y, z = sep.outputs["X"], sep.outputs["Y"], sep.outputs["Z"]
-    r = nb.math("SQRT", nb.math("ADD", nb.math("MULTIPLY", x, x), nb.math("MULTIPLY", y, y)))
-    # Only the front of the eye has an iris (the back projects into the disc too).
-    r = nb.math("ADD", r, nb.math("MULTIPLY", nb.math("LESS_THAN", z, -1.0), 10.0))
-    # Sclera: fine vessels, blotches, and a pinker, darker conjunctiva towards the corners.
-    uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
-    veins, _, blot, _ = nb.detail(uv, 20.0)
-    red = nb.math("MULTIPLY", nb.math("GREATER_THAN", veins, 0.7), 0.25)
-    sclera = nb.mix_color(red, nb.rgb("sclera_rgb", SCLERA), (0.5, 0.14, 0.1, 1))
-    sclera = nb.mix_color(0.12, sclera, nb.gray(blot), blend="OVERLAY")
-    corner = nb.math("MULTIPLY", nb.smoothstep(1.4, 2.4, r), 0.35)
-    sclera = nb.mix_color(corner, sclera, SCLERA_CORNER)
-    # Iris: radial fibres and crypts, a lighter collarette ring round the pupil, a dark
-    # limbal ring at its edge, which fades into the sclera within ~0.5 mm.
-    angle = nb.math("ARCTAN2", y, x)
-    polar = nb.new("ShaderNodeCombineXYZ")
-    nb.link(nb.math("MULTIPLY", angle, 1.0 / (2 * np.pi)), polar.inputs["X"])
-    nb.link(nb.math("MULTIPLY", r, 0.04), polar.inputs["Y"])
-    crypts, streaks, _, _ = nb.detail(polar.outputs[0], (1.0, 1.0, 1.0))
-    fib = nb.math("MULTIPLY_ADD", streaks, 1.6, nb.math("MULTIPLY", crypts, 0.5))
-    col = nb.mix_color(1.0, nb.rgb("iris_rgb"), nb.gray(nb.math("MULTIPLY_ADD", fib, 0.9, 0.05)),
-                       blend="MULTIPLY")  # fmt: skip
-    ring = nb.math("MULTIPLY", nb.smoothstep(0.3, 0.42, r), nb.smoothstep(0.62, 0.48, r))
-    col = nb.mix_color(nb.math("MULTIPLY", ring, 0.5), col, nb.rgb("collarette_rgb"))
-    col = nb.mix_color(nb.math("MULTIPLY", nb.smoothstep(0.8, 1.0, r), 0.85), col,
-                       (0.02, 0.018, 0.02, 1.0))  # fmt: skip
-    col = nb.mix_color(nb.smoothstep(0.3, 0.27, r), col, (0.003, 0.003, 0.003, 1.0))
-    col = nb.mix_color(nb.smoothstep(0.98, 1.08, r), col, sclera)
-    nb.link(_lid_shadow(nb, col), bsdf.inputs["Base Color"])
-    # The cornea: a sphere of radius CORNEA_RADIUS (iris radii) over the limbus (r < 1),
-    # as a bump of the tear film only (the iris lies flat beneath it).
-    rc = nb.math("MINIMUM", r, 1.0)
-    dome = nb.math("SQRT", nb.math("SUBTRACT", CORNEA_RADIUS**2, nb.math("MULTIPLY", rc, rc)))
-    dome = nb.math("SUBTRACT", dome, float(np.sqrt(CORNEA_RADIUS**2 - 1.0)))
-    bump = nb.new("ShaderNodeBump", inputs={"Strength": 1.0, "Distance": IRIS_RADIUS_M})
-    nb.link(dome, bump.inputs["Height"])
-    nb.link(bump.outputs["Normal"], bsdf.inputs["Coat Normal"])
-    ior = nb.math("MULTIPLY_ADD", nb.smoothstep(1.08, 0.98, r), CATCHLIGHT_IOR - TEAR_IOR, TEAR_IOR)
-    nb.link(ior, bsdf.inputs["Coat IOR"])
-    nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
-    return mat
-
-
 def _plain(bpy, name: str, detail_image, rgb, roughness: float, sss: float):
-    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
+    mat, nb, out = new_material(bpy, f"fd_{name}", detail_image)
     bsdf = nb.principled("bsdf", Base_Color=(*rgb, 1.0), Roughness=roughness,
                          Subsurface_Weight=sss, Subsurface_Scale=0.003)  # fmt: skip
     nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
@@ -436,7 +256,7 @@ def _background(bpy, name: str, detail_image):
     """Backdrop (walls, floor) / clutter (furniture): per-face albedo from synth.scene
     (averaged to vertices) times a pattern placed and scaled per sample from
     BackgroundSpec.seed (``pattern``, ``pattern_amount``; ranges in BACKGROUND_PATTERN)."""
-    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
+    mat, nb, out = new_material(bpy, f"fd_{name}", detail_image)
     albedo = nb.attribute("albedo").outputs["Color"]
     place = nb.new("ShaderNodeMapping", "pattern")
     nb.link(nb.new("ShaderNodeTexCoord").outputs["Object"], place.inputs["Vector"])
@@ -460,43 +280,20 @@ def _background(bpy, name: str, detail_image):
     return mat
 
 
-def _hair(bpy, name: str, detail_image):
-    """Hair strands (synth.render.cycles_hair): Principled Hair BSDF (Chiang) coloured
-    directly, near-black for eyelashes (curve attribute ``lash``), per-strand brightness
-    (x0.7-1.3) and roughness variation."""
-    mat, nb, out = _new_material(bpy, f"fd_{name}", detail_image)
-    lash = nb.attribute("lash").outputs["Factor"]
-    rand = nb.new("ShaderNodeHairInfo").outputs["Random"]
-    col = nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", rand, 0.6, 0.7)),
-                       blend="MULTIPLY")  # fmt: skip
-    col = nb.mix_color(lash, col, (0.012, 0.009, 0.007, 1.0))
-    bsdf = nb.new(
-        "ShaderNodeBsdfHairPrincipled",
-        "bsdf",
-        model="CHIANG",
-        parametrization="COLOR",
-        inputs={"Roughness": 0.35, "Radial Roughness": 0.4, "Coat": 0.0,
-                "Random Roughness": 0.2},
-    )  # fmt: skip
-    nb.link(col, bsdf.inputs["Color"])
-    nb.link(bsdf.outputs["BSDF"], out.inputs["Surface"])
-    return mat
-
-
 def build_materials(bpy) -> dict:
     """Create every material once: name -> bpy Material (HEAD_SLOTS + BACKGROUND_SLOTS)."""
     img = build_detail_image(bpy)
     return {
         "body": _body(bpy, img),
-        "eye": _eye(bpy, img),
+        "eye": eye_material(bpy, img),
         "mouth": _plain(bpy, "mouth", img, (0.25, 0.04, 0.04), 0.35, sss=0.5),
         "teeth": _plain(bpy, "teeth", img, (0.72, 0.66, 0.55), 0.25, sss=0.2),
         "cloth": _cloth(bpy, img),
-        "hair": _hair_shell(bpy, img),
+        "hair": hair_shell_material(bpy, img),
         "backdrop": _background(bpy, "backdrop", img),
         "clutter": _background(bpy, "clutter", img),
-        "face_hair": _hair(bpy, "face_hair", img),
-        "scalp_hair": _hair(bpy, "scalp_hair", img),
+        "face_hair": strand_material(bpy, "face_hair", img),
+        "scalp_hair": strand_material(bpy, "scalp_hair", img),
     }
 
 

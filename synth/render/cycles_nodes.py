@@ -127,6 +127,15 @@ class NodeBuilder:
         return sep.outputs[0], sep.outputs[1], sep.outputs[2], tex.outputs["Alpha"]
 
 
+def new_material(bpy, name: str, detail_image) -> tuple:
+    """An empty material ``name``: (material, its NodeBuilder, its output node)."""
+    mat = bpy.data.materials.new(name)
+    tree = mat.node_tree  # Blender 5.0 materials always have a node tree
+    tree.nodes.clear()
+    nb = NodeBuilder(tree, detail_image)
+    return mat, nb, nb.new("ShaderNodeOutputMaterial", "output")
+
+
 def set_if_changed(socket, value) -> None:
     """Assign a socket's default value only when it differs: every assignment tags the
     shader for recompilation in Cycles, even with an equal value."""

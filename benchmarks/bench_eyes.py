@@ -20,7 +20,6 @@ PYTHONPATH=/path/to/other .venv/bin/python benchmarks/bench_eyes.py --tag other
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -30,16 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 import numpy as np  # noqa: E402
+from cycles_frames import default_frames, frame_args  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import synth  # noqa: E402
-from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.card_stats import srgb_to_lab  # noqa: E402
-from synth.config import load_config  # noqa: E402
-from synth.render import get_renderer  # noqa: E402
-from synth.sampling import sample_spec  # noqa: E402
 from synth.spec import MASK_CLASS_IDS  # noqa: E402
 
 MIN_EYE_PIXELS = 40  # frames whose eyes cover fewer pixels are skipped (closed, turned away)
@@ -47,31 +41,22 @@ KEYS = ("skin_L", "whites_L", "whites_dL", "iris_dL", "peak_dL")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=24, help="frames (samples 0 .. n-1, seed 0)")
-    ap.add_argument("--tag", default="", help="suffix of the result file (eyes_TAG.json)")
-    args = ap.parse_args()
-    if args.n < 1:
-        ap.error("--n must be >= 1")
-    asset = HeadAsset.load(ensure_default_asset())
-    cfg = load_config()
+    args = frame_args(__doc__, "eyes")
     eye_ids = [MASK_CLASS_IDS["left_eye"], MASK_CLASS_IDS["right_eye"]]
     rows = []
     t0 = time.perf_counter()
-    with get_renderer("cycles")(asset) as renderer:
-        for i in tqdm(range(args.n), desc="cycles frames"):
-            res = renderer.render(sample_spec(cfg, 0, i, local_names=asset.local_names))
-            eye = np.isin(res.mask, eye_ids)
-            if eye.sum() < MIN_EYE_PIXELS:
-                continue
-            skin_l = float(np.median(srgb_to_lab(res.rgb[res.mask == 1].astype(np.float64))[:, 0]))
-            ell = srgb_to_lab(res.rgb[eye].astype(np.float64))[:, 0]
-            iris, whites, peak = np.percentile(ell, [15, 85, 99.5])
-            rows.append({
-                "index": i, "eye_pixels": int(eye.sum()), "skin_L": skin_l,
-                "whites_L": float(whites), "whites_dL": float(whites) - skin_l,
-                "iris_dL": float(iris) - skin_l, "peak_dL": float(peak - whites),
-            })  # fmt: skip
+    for i, _, res in default_frames(args.n):
+        eye = np.isin(res.mask, eye_ids)
+        if eye.sum() < MIN_EYE_PIXELS:
+            continue
+        skin_l = float(np.median(srgb_to_lab(res.rgb[res.mask == 1].astype(np.float64))[:, 0]))
+        ell = srgb_to_lab(res.rgb[eye].astype(np.float64))[:, 0]
+        iris, whites, peak = np.percentile(ell, [15, 85, 99.5])
+        rows.append({
+            "index": i, "eye_pixels": int(eye.sum()), "skin_L": skin_l,
+            "whites_L": float(whites), "whites_dL": float(whites) - skin_l,
+            "iris_dL": float(iris) - skin_l, "peak_dL": float(peak - whites),
+        })  # fmt: skip
     if not rows:
         sys.exit("bench_eyes: no frame showed enough eye pixels")
     record = {
@@ -83,7 +68,7 @@ def main() -> None:
         "median": {k: float(np.median([r[k] for r in rows])) for k in KEYS},
         "frames_detail": rows,
     }
-    write_result(f"eyes_{args.tag}" if args.tag else "eyes", record)
+    write_result(args.result, record)
     m = record["median"]
     print(f"{synth.__version__}: {len(rows)} frames; median skin L* {m['skin_L']:.1f}, "
           f"whites L* {m['whites_L']:.1f} ({m['whites_dL']:+.1f} vs skin), iris "

@@ -20,7 +20,6 @@ PYTHONPATH=/path/to/other .venv/bin/python benchmarks/bench_hair.py --tag other
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -30,17 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 import numpy as np  # noqa: E402
+from cycles_frames import default_frames, frame_args  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 from scipy import ndimage  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import synth  # noqa: E402
-from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.card_stats import srgb_to_lab  # noqa: E402
-from synth.config import load_config  # noqa: E402
-from synth.render import get_renderer  # noqa: E402
-from synth.sampling import sample_spec  # noqa: E402
 from synth.spec import MASK_CLASS_IDS  # noqa: E402
 
 MIN_PIXELS = 200  # frames with fewer (eroded) hair pixels are skipped
@@ -58,31 +52,19 @@ def glints(lightness: np.ndarray, region: np.ndarray) -> float | None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=24, help="frames (samples 0 .. n-1, seed 0)")
-    ap.add_argument("--tag", default="", help="suffix of the result file (hair_TAG.json)")
-    args = ap.parse_args()
-    if args.n < 1:
-        ap.error("--n must be >= 1")
-    asset = HeadAsset.load(ensure_default_asset())
-    cfg = load_config()
+    args = frame_args(__doc__, "hair")
     rows = []
     t0 = time.perf_counter()
-    with get_renderer("cycles")(asset) as renderer:
-        for i in tqdm(range(args.n), desc="cycles frames"):
-            spec = sample_spec(cfg, 0, i, local_names=asset.local_names)
-            if not spec.identity.has_hair:
-                continue
-            res = renderer.render(spec)
-            lightness = srgb_to_lab(res.rgb.reshape(-1, 3).astype(np.float64))[:, 0]
-            lightness = lightness.reshape(res.rgb.shape[:2])
-            hair = glints(lightness, res.mask == MASK_CLASS_IDS["hair"])
-            if hair is None:
-                continue
-            rows.append({
-                "index": i, "bob": spec.identity.hair_shape.get("length", 0.0) > 0,
-                "hair": hair, "skin": glints(lightness, res.mask == MASK_CLASS_IDS["skin"]),
-            })  # fmt: skip
+    for i, spec, res in default_frames(args.n, lambda spec: spec.identity.has_hair):
+        lightness = srgb_to_lab(res.rgb.reshape(-1, 3).astype(np.float64))[:, 0]
+        lightness = lightness.reshape(res.rgb.shape[:2])
+        hair = glints(lightness, res.mask == MASK_CLASS_IDS["hair"])
+        if hair is None:
+            continue
+        rows.append({
+            "index": i, "bob": spec.identity.hair_shape.get("length", 0.0) > 0,
+            "hair": hair, "skin": glints(lightness, res.mask == MASK_CLASS_IDS["skin"]),
+        })  # fmt: skip
     if not rows:
         sys.exit("bench_hair: no frame showed enough hair")
 
@@ -102,7 +84,7 @@ def main() -> None:
         },
         "frames_detail": rows,
     }
-    write_result(f"hair_{args.tag}" if args.tag else "hair", record)
+    write_result(args.result, record)
     for name, g in record["glint_share"].items():
         if g["frames"]:
             skin = 100 * (g["skin"] or float("nan"))

@@ -24,7 +24,6 @@ Writes benchmarks/results/skin_tone.json (skin_tone_TAG.json with --tag). Run:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -34,52 +33,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
 import numpy as np  # noqa: E402
+from cycles_frames import default_frames, frame_args  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
-from tqdm import tqdm  # noqa: E402
 
 import synth  # noqa: E402
-from assets_pipeline.head_asset import HeadAsset  # noqa: E402
-from assets_pipeline.makehuman import ensure_default_asset  # noqa: E402
 from synth.card_stats import ita_category, srgb_to_lab  # noqa: E402
-from synth.config import load_config  # noqa: E402
-from synth.render import get_renderer  # noqa: E402
-from synth.sampling import sample_spec  # noqa: E402
 from synth.spec import MASK_CLASS_IDS  # noqa: E402
 
 TONE_BINS = ((0.0, 0.3, "light"), (0.3, 0.6, "medium"), (0.6, 1.01, "dark"))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=24, help="frames (samples 0 .. n-1, seed 0)")
-    ap.add_argument("--tag", default="", help="suffix of the result file (skin_tone_TAG.json)")
-    args = ap.parse_args()
-    if args.n < 1:
-        ap.error("--n must be >= 1")
-    asset = HeadAsset.load(ensure_default_asset())
-    cfg = load_config()
+    args = frame_args(__doc__, "skin_tone")
     rows = []
     t0 = time.perf_counter()
-    with get_renderer("cycles")(asset) as renderer:
-        for i in tqdm(range(args.n), desc="cycles frames"):
-            spec = sample_spec(cfg, 0, i, local_names=asset.local_names)
-            res = renderer.render(spec)
-            skin = res.mask == MASK_CLASS_IDS["skin"]
-            lab = np.median(srgb_to_lab(res.rgb[skin].astype(np.float64)), axis=0)
-            L, a, b = (float(x) for x in lab)
-            ita = float(np.degrees(np.arctan2(L - 50.0, b)))
-            lips = np.isin(res.mask, [MASK_CLASS_IDS["upper_lip"], MASK_CLASS_IDS["lower_lip"]])
-            lip_lab = srgb_to_lab(res.rgb[lips].astype(np.float64))
-            lip = np.median(lip_lab, axis=0)
-            lip_sheen = float(np.percentile(lip_lab[:, 0], 97) - lip[0])
-            rows.append({
-                "index": i, "skin_tone": spec.identity.skin_tone, "L": L, "a": a, "b": b,
-                "chroma": float(np.hypot(a, b)), "hue_deg": float(np.degrees(np.arctan2(b, a))),
-                "ita_deg": ita, "ita_category": ita_category(ita),
-                "lips_L": float(lip[0]), "lips_a": float(lip[1]), "lips_b": float(lip[2]),
-                "lips_dL": float(lip[0]) - L, "lips_da": float(lip[1]) - a,
-                "lips_sheen_dL": lip_sheen,
-            })  # fmt: skip
+    for i, spec, res in default_frames(args.n):
+        skin = res.mask == MASK_CLASS_IDS["skin"]
+        lab = np.median(srgb_to_lab(res.rgb[skin].astype(np.float64)), axis=0)
+        L, a, b = (float(x) for x in lab)
+        ita = float(np.degrees(np.arctan2(L - 50.0, b)))
+        lips = np.isin(res.mask, [MASK_CLASS_IDS["upper_lip"], MASK_CLASS_IDS["lower_lip"]])
+        lip_lab = srgb_to_lab(res.rgb[lips].astype(np.float64))
+        lip = np.median(lip_lab, axis=0)
+        lip_sheen = float(np.percentile(lip_lab[:, 0], 97) - lip[0])
+        rows.append({
+            "index": i, "skin_tone": spec.identity.skin_tone, "L": L, "a": a, "b": b,
+            "chroma": float(np.hypot(a, b)), "hue_deg": float(np.degrees(np.arctan2(b, a))),
+            "ita_deg": ita, "ita_category": ita_category(ita),
+            "lips_L": float(lip[0]), "lips_a": float(lip[1]), "lips_b": float(lip[2]),
+            "lips_dL": float(lip[0]) - L, "lips_da": float(lip[1]) - a,
+            "lips_sheen_dL": lip_sheen,
+        })  # fmt: skip
     by_tone = {}
     for lo, hi, name in TONE_BINS:
         sel = [r for r in rows if lo <= r["skin_tone"] < hi]
@@ -105,7 +89,7 @@ def main() -> None:
         "ita_categories": {c: cats.count(c) for c in dict.fromkeys(cats)},
         "frames_detail": rows,
     }
-    write_result(f"skin_tone_{args.tag}" if args.tag else "skin_tone", record)
+    write_result(args.result, record)
     for name, s in by_tone.items():
         print(f"{name:6s} ({s['frames']:2d} frames): L* {s['L']:5.1f}  a* {s['a']:5.1f}  "
               f"b* {s['b']:5.1f}  ITA {s['ita_deg']:6.1f}; lips - skin: L* "

@@ -208,9 +208,10 @@ class CyclesScene:
         return objects
 
     def _build_world(self) -> None:
-        """Two worlds: ``fd_world`` (constant colours: ambient light for every ray but
-        camera rays, which see the plain background colour) and ``fd_world_image`` (the
-        same, with a backplate image in window coordinates for camera rays).
+        """Two worlds: ``fd_world`` (constant colours: ambient light for diffuse and
+        shadow rays, not seen by glossy rays; camera rays see the plain background colour)
+        and ``fd_world_image`` (the same, with a backplate image in window coordinates for
+        camera rays).
 
         The plain world must not depend on the ray direction: any texture coordinate in a
         world shader makes Cycles re-evaluate the whole background (about 1 s on 2 CPU
@@ -220,6 +221,13 @@ class CyclesScene:
         for name in ("fd_world", "fd_world_image"):
             world = self.bpy.data.worlds.new(name)
             world.cycles.sampling_method = "NONE"  # smooth, dim: no importance map
+            # The uniform env stands for a room's diffuse light. Its mirror image, the same
+            # grey from every direction, laid an even sheen over every glossy surface,
+            # brightest at grazing angles: rubbery rims on skin (dark skin most), porcelain
+            # whites before 0.10.0's eye shader. A real room's reflection is patchy, mostly
+            # dark walls; glossy rays now see the lights (key, fills, the camera-side
+            # bounce) and the scene, not the env (0.10.0).
+            world.cycles_visibility.glossy = False
             tree = world.node_tree
             tree.nodes.clear()
             nb = NodeBuilder(tree)

@@ -242,6 +242,11 @@ def test_image_background(cycles, specs, tmp_path):
     assert g > r + 60 and g > b + 60
     res = cycles.render(specs[1])  # back to a plain world
     assert cycles._scene.scene.world.name == "fd_world"
+    # Both worlds light diffuse surfaces but are not mirrored by glossy ones (the uniform
+    # env's reflection was an even sheen over skin and eyes).
+    for world in cycles._scene.worlds.values():
+        vis = world.cycles_visibility
+        assert vis.diffuse and vis.shadow and not vis.glossy
 
 
 def test_settings_and_save_blend(cycles, specs, tmp_path):

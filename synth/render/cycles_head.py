@@ -185,9 +185,10 @@ def region_weights(asset: HeadAsset, smooth_iters: int = 2) -> np.ndarray:
             w = adj @ w
         if key == "flush":
             w = 0.6 * w + _cheeks(asset)
+        w = np.clip(w * 1.3, 0.0, 1.0)
         if key == "lid":
-            w = np.maximum(w, UNDER_EYE * _under_eyes(asset) / 1.3)
-        out.append(np.clip(w * 1.3, 0.0, 1.0))
+            w = np.maximum(w, UNDER_EYE * _under_eyes(asset))
+        out.append(w)
     return np.stack(out, axis=1).astype(np.float32)
 
 

@@ -199,14 +199,13 @@ def _body(bpy, detail_image):
     return mat
 
 
-def _knit(nb):
+def _knit(nb, rest):
     """Stockinette stitches (0 between columns .. 1 on a loop): columns of V-shaped loops
-    KNIT_STITCH_M wide and high, laid out in the rest pose on a cylinder about the body's
-    vertical axis (arc length round it, height), so columns run down the torso and the
-    hanging sleeves whatever the asset's UV islands do."""
-    rest = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
-    x, y, z = rest.outputs
+    KNIT_STITCH_M wide and high, laid out in the rest pose (``rest``: the x, y, z sockets
+    of the ``rest`` attribute) on a cylinder about the body's vertical axis (arc length
+    round it, height), so columns run down the torso and the hanging sleeves whatever the
+    asset's UV islands do."""
+    x, y, z = rest
     angle = nb.math("ARCTAN2", x, nb.math("SUBTRACT", KNIT_AXIS_Z_M, z))
     w, h = KNIT_STITCH_M
     col = nb.math("MULTIPLY", angle, KNIT_RADIUS_M / w)
@@ -227,10 +226,10 @@ def _cloth(bpy, detail_image):
     uv = nb.new("ShaderNodeTexCoord").outputs["UV"]
     weave, _, _, _ = nb.detail(uv, 80.0)
     _, _, folds, _ = nb.detail(uv, 4.0)
-    knit_w = nb.value("knit", 1.0)
-    knit = nb.math("MULTIPLY", _knit(nb), knit_w)
     rest = nb.new("ShaderNodeSeparateXYZ")
     nb.link(nb.attribute("rest").outputs["Vector"], rest.inputs[0])
+    knit_w = nb.value("knit", 1.0)
+    knit = nb.math("MULTIPLY", _knit(nb, rest.outputs), knit_w)
     phase = nb.math("DIVIDE", rest.outputs["Y"], nb.value("stripe_period", 0.012))
     stripe = nb.smoothstep(0.35, 0.5, nb.math("PINGPONG", phase, 0.5))
     col = nb.mix_color(nb.math("MULTIPLY", stripe, nb.value("stripes", 0.0)),
@@ -301,7 +300,8 @@ def update_materials(mats: dict, spec) -> None:
     """Set per-sample material inputs from ``spec`` (identity colours, background seed)."""
     ident = spec.identity
     body = mats["body"].node_tree.nodes
-    for key, rgb in skin_colors(ident.skin_tone, ident.identity_id).items():
+    skin = skin_colors(ident.skin_tone, ident.identity_id)
+    for key, rgb in skin.items():
         set_if_changed(body[f"{key}_rgb"].outputs[0], (*rgb, 1.0))
     hair = np.asarray(ident.hair_rgb) * HAIR_SELF_SHADOW
     brows = hair if ident.has_hair else np.array([0.05, 0.035, 0.025])
@@ -310,8 +310,7 @@ def update_materials(mats: dict, spec) -> None:
     shell = mats["hair"].node_tree.nodes
     set_if_changed(shell["hair_rgb"].outputs[0], (*hair, 1.0))
     set_if_changed(shell["parted"].outputs[0], float(ident.hair_shape.get("length", 0.0) > 0))
-    skin = skin_colors(ident.skin_tone, ident.identity_id)["skin"]
-    set_if_changed(shell["scalp_rgb"].outputs[0], (*(PARTING_SCALP * skin), 1.0))
+    set_if_changed(shell["scalp_rgb"].outputs[0], (*(PARTING_SCALP * skin["skin"]), 1.0))
     strand = mats["face_hair"].node_tree.nodes["hair_rgb"].outputs[0]
     set_if_changed(strand, (*(brows / HAIR_SELF_SHADOW * 1.1), 1.0))
     strand = mats["scalp_hair"].node_tree.nodes["hair_rgb"].outputs[0]

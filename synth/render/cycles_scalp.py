@@ -262,10 +262,15 @@ def _segment_param(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (p - a) @ ab / float(ab @ ab)
 
 
+def _nearest_on_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N,3) the point of the segment a -- b nearest to each of the points ``p``."""
+    return a + np.clip(_segment_param(p, a, b), 0.0, 1.0)[:, None] * (b - a)
+
+
 def _parting_origin(asset: HeadAsset):
     """p (N,3) -> the nearest point of the parting segment (``parting``)."""
     a, b = parting(asset)
-    return lambda p: a + np.clip(_segment_param(p, a, b), 0.0, 1.0)[:, None] * (b - a)
+    return lambda p: _nearest_on_segment(p, a, b)
 
 
 def _crown_origin(asset: HeadAsset):
@@ -290,7 +295,7 @@ def flow_uv(asset: HeadAsset, parted: bool = False) -> np.ndarray:
     verts = full_hair(asset)
     if parted:
         a, b = parting(asset)
-        u = np.linalg.norm(verts - _parting_origin(asset)(verts), axis=1)
+        u = np.linalg.norm(verts - _nearest_on_segment(verts, a, b), axis=1)
         v = _segment_param(verts, a, b) * float(np.linalg.norm(b - a))
         out[shell] = np.stack([u[faces[shell]], v[faces[shell]]], axis=-1)
         return out

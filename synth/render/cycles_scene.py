@@ -327,14 +327,13 @@ class CyclesScene:
             if curves is not None:
                 curves.obj.hide_render = curves is not scalp or not ident.has_hair
         if ident.has_hair:
+            faces, t = self.asset.faces, self._thickness
             shown = visible_strands(scalp.strands, hp["scalp_density"])
+            kw = {}
             if self.asset.has_hair_shell:
-                faces, t = self.asset.faces, self._thickness
                 shown &= rooted_in_hair(scalp.strands, faces, t)
-                lift = skin_lift(scalp.strands, faces, t)
-                scalp.update(verts, faces, shown, hp["scalp_length"], lift=lift)
-            else:
-                scalp.update(verts, self.asset.faces, shown, hp["scalp_length"])
+                kw["lift"] = skin_lift(scalp.strands, faces, t)
+            scalp.update(verts, faces, shown, hp["scalp_length"], **kw)
 
     def _update_background(
         self, geo: SceneGeometry, spec: SceneSpec, gains: np.ndarray, exposure: float

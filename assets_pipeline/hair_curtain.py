@@ -10,9 +10,11 @@ ears, down to the jaw -- does not follow the skin, so the curtain is its own sur
   down to ``BOTTOM_BELOW_EYES_M`` below it (about the jaw line);
 - it hangs straight down from the head's widest point, stays ``GAP_M`` clear of the skin
   beneath it (ears, jaw, neck) -- ``EDGE_GAP_M`` at its front edges, which lie against
-  temple and cheek -- and its last centimetre turns under towards the neck, as a
-  bob's ends do, so its lower edge is seen from below only; the ends are uneven by a few
-  millimetres (a pattern mirror-symmetric like the rest of the asset);
+  temple and cheek -- and its last centimetres turn a few millimetres under towards
+  the neck, as a bob's ends do; the ends are uneven: a slow wave plus locks 1-2 cm wide
+  whose tips differ by up to ~1 cm (a pattern mirror-symmetric like the rest of the
+  asset). Until 0.11.0 the ends were a smooth edge (5 mm of unevenness, 64 columns)
+  tucked 9 mm under: a thick, rounded hem, like a rubber sheet's;
 - every curtain vertex carries the rows of the ``ANCHORS`` skin vertices nearest its
   hanging place, blended by inverse distance (phenotypes, local changes, skinning
   weights; not the face units: hair does not move with a smile), so it moves as the skin
@@ -33,18 +35,18 @@ from assets_pipeline.head_asset import HeadAsset
 from assets_pipeline.neckline import VERTEX_ARRAYS
 from synth.spec import MASK_CLASS_IDS as C
 
-COLUMNS, ROWS = 64, 20  # curtain grid (azimuth x height)
+COLUMNS, ROWS = 128, 20  # curtain grid (azimuth x height; ~5 mm columns: locks at the ends)
 TOP_ABOVE_EYES_M = 0.06  # top row: this far above the eyeballs' centre (under the full shell)
 BOTTOM_BELOW_EYES_M = 0.095  # bottom row: this far below them (~ the jaw line)
 FRONT_DEG = 12.0  # the front edge: this far (azimuth) in front of the pinnae's front...
 FRONT_FORWARD_DEG = 8.0  # ...and this much further forward at the bottom
-END_JITTER_M = 0.005  # unevenness of the ends
+END_JITTER_M = 0.01  # unevenness of the ends (locks of ~1-2 cm, 0.11.0; 5 mm before)
 GAP_M = 0.006  # clearance over the skin beneath (ears, jaw, neck)...
-EDGE_GAP_M, EDGE_COLUMNS = 0.0015, 5  # ...closing to this at the front edges, over columns
+EDGE_GAP_M, EDGE_COLUMNS = 0.0015, 10  # ...closing to this at the front edges, over columns
 TOP_SINK_M = 0.0025  # the top row's depth under the shell's surface (at volume MIN_VOLUME)
 MIN_VOLUME = 0.8  # the smallest shell volume sampled with the curtain
 ANCHORS = 4  # skin vertices each curtain vertex follows
-TURN_UNDER_M = (0.002, 0.005, 0.009)  # the last rows' inward turn (ends tuck under)
+TURN_UNDER_M = (0.001, 0.002, 0.004)  # the last rows' inward turn (ends tuck under)
 
 
 def _cylindrical(p: np.ndarray, zc: float) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +92,8 @@ def curtain_geometry(
     az = edge + np.linspace(0.0, 1.0, COLUMNS)[None] * (2 * np.pi - 2 * edge)
     az = np.angle(np.exp(1j * az))  # wrap to (-pi, pi]
     a0 = np.linspace(-np.pi, np.pi, COLUMNS)  # mirror-symmetric about straight behind
-    ends = y_bot + END_JITTER_M * (0.6 * np.cos(7 * a0) + 0.4 * np.cos(13 * a0))
+    locks = 0.5 * np.sqrt(np.abs(np.cos(11 * a0))) * np.cos(23 * a0)
+    ends = y_bot + END_JITTER_M * (0.35 * np.cos(7 * a0) + 0.2 * np.cos(13 * a0) + locks)
     ys = y_top + t * (ends[None] - y_top)  # (ROWS, COLUMNS)
 
     cap = ref[shell_v] + MIN_VOLUME * hair_volume[shell_v]
@@ -113,7 +116,7 @@ def curtain_geometry(
             local[i, j] = here
             env = max(env, here + GAP_M)  # hangs: never back in once pushed out
             r[i, j] = env
-    r = np.maximum(_box_smooth(r, 3), local + 0.6 * GAP_M)
+    r = np.maximum(_box_smooth(r, 3 * COLUMNS // 64), local + 0.6 * GAP_M)  # ~same arc
     # The front edges lie against the face (temple, cheek): a free edge standing off the
     # skin showed a dark gap, like a flap.
     k = np.minimum(np.arange(COLUMNS), np.arange(COLUMNS)[::-1]) / max(EDGE_COLUMNS, 1)

@@ -37,8 +37,9 @@ from assets_pipeline.fileio import atomic_write
 # 4: hair shell with a higher, softer front hairline (shift-type hairline basis);
 # 5: the eased "angry" and "sad" presets (assets_pipeline.expressions, 0.6.0); 6: the hair
 # curtain (0.7.0); 7: teeth and tongue 4 mm forward (makehuman.TEETH_FORWARD_M, 0.8.0);
-# 8: upper teeth fixed to the skull under the face units (makehuman.UPPER_TEETH, 0.9.0)
-ASSET_FORMAT_VERSION = 8
+# 8: upper teeth fixed to the skull under the face units (makehuman.UPPER_TEETH, 0.9.0);
+# 9: the curtain's ragged ends (assets_pipeline.hair_curtain, 0.11.0)
+ASSET_FORMAT_VERSION = 9
 # face_part codes shared by every asset source (the full table in HeadAsset's docstring).
 PART_SKIN, PART_TEETH, PART_TONGUE = 0, 2, 8  # the skin mesh; teeth; tongue (format 8)
 

@@ -18,6 +18,9 @@ from synth.render.cycles_nodes import new_material
 
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
+# Shade across clumps of the hair mass: streak x (1 + CLUMP_CONTRAST (clump - 0.5)); 1.2
+# until 0.11.0, when the shell's clumps were also made coarser (``hair_shell_material``).
+CLUMP_CONTRAST = 1.6
 # The scalp along a parting (the shell's ``parting`` attribute): half-width (m) of its
 # soft line, the most it shows through the hair, and its colour (x the skin's: it lies in
 # the hair's shadow). A first draft (1.8 mm, 80 %, 0.8x) read as a pale seam.
@@ -43,7 +46,8 @@ def hair_mass(nb) -> tuple:
 def _hair_colour(nb, streak, clump, wave=None):
     """``hair_rgb`` darkened and lightened by streaks within clumps (and, optionally, a
     slower ``wave``): the colour of hair seen as a mass."""
-    shade = nb.math("MULTIPLY", streak, nb.math("MULTIPLY_ADD", clump, 1.2, 0.4))
+    clumps = nb.math("MULTIPLY_ADD", clump, CLUMP_CONTRAST, 1.0 - CLUMP_CONTRAST / 2)
+    shade = nb.math("MULTIPLY", streak, clumps)
     if wave is not None:
         shade = nb.math("MULTIPLY", shade, nb.math("MULTIPLY_ADD", wave, 0.5, 0.75))
     return nb.mix_color(1.0, nb.rgb("hair_rgb"), nb.gray(nb.math("MULTIPLY_ADD", shade, 1.5, 0.3)),
@@ -70,8 +74,9 @@ def hair_shell_material(bpy, detail_image):
         nb.new("ShaderNodeUVMap", uv_map="flow").outputs["UV"],
         nb.new("ShaderNodeUVMap", uv_map="flow_parted").outputs["UV"],
     )
-    # u (along the hair) ~15 mm per fine streak, v (across) ~0.6 mm; clumps ~3 mm wide.
-    streak, clump, _, _ = nb.detail(flow, (0.4, 10.0, 1.0))
+    # u (along the hair) ~20 mm per fine streak, v (across) ~1 mm; clumps ~5 mm wide (0.11.0;
+    # 0.6 and 3 mm before: finer than a pixel at 640x480, so they averaged to a flat cap).
+    streak, clump, _, _ = nb.detail(flow, (0.3, 6.0, 1.0))
     _, _, wave, _ = nb.detail(flow, (1.5, 3.0, 1.0))
     hair = _hair_colour(nb, streak, clump, wave)
     # Parted hair shows a line of scalp along the parting (``parting``: signed distance

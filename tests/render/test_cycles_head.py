@@ -183,3 +183,60 @@ def test_under_eye_band_lies_below_each_lower_lid(asset):
     assert w[near(lm[19])].max() == 0 and w[near(lm[30])].max() < 0.05  # brow, nose tip
     lid = region_weights(asset)[:, 3]
     assert np.all(lid >= np.clip(UNDER_EYE * w, 0, 1) - 1e-6)  # the band is in the lid tint
+
+
+def _grid(height) -> tuple[np.ndarray, np.ndarray]:
+    """A 21x21 grid, 2 mm apart, z = height(x), triangles wound so normals point to +z."""
+    x, y = np.meshgrid(np.linspace(-0.02, 0.02, 21), np.linspace(-0.02, 0.02, 21))
+    verts = np.stack([x.ravel(), y.ravel(), height(x.ravel())], axis=1)
+    ids = np.arange(21 * 21).reshape(21, 21)
+    a, b, c, d = (
+        ids[:-1, :-1].ravel(),
+        ids[:-1, 1:].ravel(),
+        ids[1:, :-1].ravel(),
+        ids[1:, 1:].ravel(),
+    )
+    return verts, np.concatenate([np.stack([a, b, c], 1), np.stack([b, d, c], 1)])
+
+
+def test_cavity_of_a_groove_a_ridge_and_a_plane():
+    from synth.render.cycles_head import Cavity
+
+    valley, faces = _grid(lambda x: 0.1 * np.abs(x))  # a crease along y, outside = +z
+    ridge, _ = _grid(lambda x: -0.1 * np.abs(x))
+    plane, _ = _grid(lambda x: 0.0 * x)
+    cavity = Cavity(faces, len(valley))
+    mid = np.flatnonzero((np.abs(valley[:, 0]) < 1e-9) & (np.abs(valley[:, 1]) < 0.01))
+    assert np.all(cavity(valley)[mid] > 1e-5)
+    np.testing.assert_allclose(cavity(ridge)[mid], -cavity(valley)[mid], atol=1e-9)
+    inner = np.flatnonzero(np.abs(plane[:, :2]).max(axis=1) < 0.014)
+    np.testing.assert_allclose(cavity(plane)[inner], 0.0, atol=1e-12)
+    # Rigid motions do not change it (it is computed on the posed mesh, in any frame).
+    rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(cavity(valley @ rot.T + 0.3), cavity(valley), atol=1e-9)
+
+
+def test_cavity_finds_the_faces_creases(asset):
+    """Alar grooves and inner eye corners are creases, the forehead is convex, and a smile
+    deepens the mouth corners (the shade follows the expression)."""
+    from synth.render.cycles_head import Cavity
+    from synth.render.cycles_materials import CAVITY_M
+
+    cavity = Cavity(asset.faces, asset.n_vertices)
+    skin = np.unique(asset.faces[asset.face_part == 0])
+
+    def deepest(name: str, landmarks: tuple[int, ...]) -> np.ndarray:
+        v, _ = asset.evaluate(face_units=asset.presets[name])
+        cav, lm = cavity(v), asset.landmarks(v)
+        near = [skin[np.linalg.norm(v[skin] - lm[k], axis=1) < 0.012] for k in landmarks]
+        return np.array([cav[n].max() for n in near])
+
+    assert np.all(deepest("neutral", (31, 35)) > CAVITY_M[1])  # alar grooves: full shade
+    assert np.all(deepest("neutral", (39, 42)) > CAVITY_M[0])  # inner eye corners
+    corners = deepest("neutral", (48, 54)), deepest("happy", (48, 54))
+    assert np.all(corners[1] > 3 * corners[0]) and np.all(corners[1] > 2 * CAVITY_M[0])
+    v, _ = asset.evaluate()
+    lm = asset.landmarks(v)
+    forehead = (lm[19] + lm[24]) / 2 + np.array([0.0, -0.025, 0.0])  # y down
+    near = skin[np.linalg.norm(v[skin] - forehead, axis=1) < 0.02]
+    assert np.median(cavity(v)[near]) < -0.0002

@@ -19,8 +19,9 @@ from synth.render.cycles_nodes import new_material
 # Albedo of a head of hair relative to one strand's colour (strands shadow each other).
 HAIR_SELF_SHADOW = 0.6
 # Shade across clumps of the hair mass: streak x (1 + CLUMP_CONTRAST (clump - 0.5)); 1.2
-# until 0.11.0, when the shell's clumps were also made coarser (``hair_shell_material``).
-CLUMP_CONTRAST = 1.6
+# until 0.11.0, when the shell's clumps were also made coarser (``hair_shell_material``);
+# 1.6 drew pale blotches on some short crops.
+CLUMP_CONTRAST = 1.4
 # The scalp along a parting (the shell's ``parting`` attribute): half-width (m) of its
 # soft line, the most it shows through the hair, and its colour (x the skin's: it lies in
 # the hair's shadow). A first draft (1.8 mm, 80 %, 0.8x) read as a pale seam.

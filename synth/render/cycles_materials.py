@@ -88,10 +88,11 @@ LIP_COAT = 0.6
 # Creases (``cavity`` from CAVITY_M[0] to CAVITY_M[1] of concavity, metres): the skin's
 # albedo multiplied by CAVITY_RGB at CAVITY_SHADE strength (0.11.0). The mesh resolves a
 # lid fold, an alar groove or a mouth corner as a shallow dip a few millimetres wide that
-# soft light barely shades; a photograph shows them as dark, reddish lines.
+# soft light barely shades; a photograph shows them as darker, warmer lines. A redder
+# first draft, (0.35, 0.12, 0.1), read as a sore on light skin.
 CAVITY_M = (0.0001, 0.0007)
 CAVITY_SHADE = 0.5
-CAVITY_RGB = (0.35, 0.12, 0.1, 1.0)
+CAVITY_RGB = (0.5, 0.36, 0.32, 1.0)
 # Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
 # stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
 KNIT_STITCH_M = (0.0045, 0.0035)

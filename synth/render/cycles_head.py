@@ -411,21 +411,27 @@ def wrinkle_coords(asset: HeadAsset) -> tuple[np.ndarray, np.ndarray]:
 CREASE_HEIGHT_M = 0.006
 CREASE_END_M = (0.003, 0.002)  # height above the outer / inner corner
 CREASE_PAST_OUTER_M = 0.003
+# The upper lash line (``lid_crease_coords``' third component): lashes rooted in a dense
+# row along the lid margin read as a dark line in a photograph, thickest at the outer
+# corner; its width above the margin (front view) at the outer / inner corner. Much of
+# it falls on the margin's rounded rim, so the camera sees ~1 mm of dark line.
+LASH_LINE_M = (0.0022, 0.001)
 
 
 def lid_crease_coords(asset: HeadAsset) -> np.ndarray:
     """(V,3) float32 ``crease`` field on the template: (signed front-view distance (m) to
     the crease curve of the vertex side's upper lid, its window (1 along the lid, 0 past
-    the ends and off the skin), 0). The curve follows the upper-lid landmarks (36-39 /
-    42-45) raised by CREASE_HEIGHT_M (CREASE_END_M at the corners). The field moves with
-    the skin, so a blink or a squint carries the crease along; like the wrinkle
-    coordinates it is linear within a triangle, so the groove is sharper than the
-    triangles."""
+    the ends and off the skin), the front-view height above the lid margin -- the
+    upper-lid landmark curve -- over the lash line's width there (``LASH_LINE_M``; 10 off
+    the lid)). The crease curve follows the upper-lid landmarks (36-39 / 42-45) raised
+    by CREASE_HEIGHT_M (CREASE_END_M at the corners). The field moves with the skin, so a
+    blink or a squint carries crease and lash line along; like the wrinkle coordinates
+    it is interpolated within a triangle, so the lines are sharper than the triangles."""
     v = asset.template.astype(np.float64)
     lm = asset.landmarks(asset.template).astype(np.float64)
     xy = v[:, :2]
     out = np.zeros((len(v), 3))
-    out[:, 0] = 1.0
+    out[:, 0], out[:, 2] = 1.0, 10.0
     for lid in ((36, 37, 38, 39), (45, 44, 43, 42)):  # outer corner .. inner corner
         outer, a, b, inner = (lm[k, :2] for k in lid)
         away = np.sign(outer[0] - inner[0])  # outwards in x on this side
@@ -443,9 +449,18 @@ def lid_crease_coords(asset: HeadAsset) -> np.ndarray:
         # further out); past the curve's ends (along < 0 or > 1) the window is 0.
         window *= np.abs(across) < 0.01
         out[sel, 0], out[sel, 1] = across, window
+        # The lash line: height above the lid margin (the landmark curve itself) in units
+        # of the line's width there, LASH_LINE_M[0] at the outer corner narrowing to
+        # LASH_LINE_M[1] at the inner one; 10 (no line) past the corners or far off.
+        margin = np.array([outer, a, b, inner])
+        m_across, m_along = _signed_curve_distance(xy[sel], margin)
+        above, _ = _signed_curve_distance(((a + b) / 2 + [0.0, -0.001])[None], margin)
+        width = LASH_LINE_M[0] + (LASH_LINE_M[1] - LASH_LINE_M[0]) * np.clip(m_along, 0, 1)
+        near = (m_along >= 0.0) & (m_along <= 1.0) & (np.abs(m_across) < 0.005)
+        out[sel, 2] = np.where(near, m_across * np.sign(above[0]) / width, 10.0)
     skin = np.zeros(len(v), bool)
     skin[asset.faces[asset.face_part == PART_SKIN].ravel()] = True
-    out[~skin] = (1.0, 0.0, 0.0)
+    out[~skin] = (1.0, 0.0, 10.0)
     return out.astype(np.float32)
 
 

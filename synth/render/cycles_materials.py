@@ -93,6 +93,9 @@ LIP_COAT = 0.6
 CAVITY_M = (0.0001, 0.0007)
 CAVITY_SHADE = 0.5
 CAVITY_RGB = (0.5, 0.36, 0.32, 1.0)
+# Lashes seen as a mass at the lid margin: their colour and the lash line's strength.
+LASH_RGB = (0.012, 0.01, 0.008, 1.0)
+LASH_LINE_DARK = 0.85
 # Knitwear (``_knit``): stitch width and height (m), and the rest-pose cylinder the
 # stitches are laid on (the body's vertical axis at z = KNIT_AXIS_Z_M, head frame).
 KNIT_STITCH_M = (0.0045, 0.0035)
@@ -145,7 +148,16 @@ def _body(bpy, detail_image):
     # (synth/render/cycles_hair.py) draw the hairs themselves.
     brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.4), 0.3)
     skin = nb.mix_color(brow, skin, nb.rgb("brow_rgb"))
-    skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, (0.012, 0.01, 0.008, 1.0))
+    skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, LASH_RGB)
+    # The upper lash line (0.11.0): dark over the lid margin's first LASH_LINE_M
+    # (``crease`` z: height above the margin over that width, cycles_head), fading out
+    # over its last third; without it the margin was bare skin and the eyes looked
+    # lashless from the front (the lash strands point at the camera).
+    crease = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
+    above = crease.outputs["Z"]
+    line = nb.math("MULTIPLY", nb.smoothstep(-0.6, -0.4, above), nb.smoothstep(1.0, 0.7, above))
+    skin = nb.mix_color(nb.math("MULTIPLY", line, LASH_LINE_DARK), skin, LASH_RGB)
     # Stubble / beard shadow (per-identity ``beard``, 0 for most female phenotypes): a
     # speckle of sub-millimetre dark dots over the beard area, thinning at its edge.
     dots, _, _, _ = nb.detail(uv, 15.0)

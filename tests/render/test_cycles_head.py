@@ -86,6 +86,40 @@ def test_lid_crease_lies_above_each_upper_lid(asset):
     assert np.all(c[eyeball, 1] == 0.0)
 
 
+def test_lash_line_lies_on_each_upper_lid_margin(asset):
+    """The lash-line coordinate (``crease`` z: height above the upper-lid landmark curve
+    over the line's width) is 0 on the margin, grows upwards, puts the line within the
+    eye's corners above the margin only, is 10 (no line) off the lids and on the
+    eyeballs, and is mirror-symmetric."""
+    from synth.render.cycles_head import LASH_LINE_M, lid_crease_coords
+
+    z = lid_crease_coords(asset)[:, 2]
+    v, lm = asset.template, asset.landmarks(asset.template)
+    skin = np.unique(asset.faces[asset.face_part == 0])
+    for k in (37, 38, 43, 44):  # upper-lid landmarks sit on margin vertices
+        nearest = skin[np.argmin(np.linalg.norm(v[skin] - lm[k], axis=1))]
+        assert abs(z[nearest]) < 0.05
+    on = skin[(z[skin] > -0.4) & (z[skin] < 1.0)]  # where the line is drawn
+    assert len(on) >= 8
+    for lid in ((36, 37, 38, 39), (42, 43, 44, 45)):
+        x0, x1 = sorted((lm[lid[0], 0], lm[lid[3], 0]))
+        mine = on[(v[on, 0] >= x0 - 1e-4) & (v[on, 0] <= x1 + 1e-4)]
+        assert len(mine) >= 4
+        order = sorted(lid, key=lambda k: lm[k, 0])
+        above = np.interp(v[mine, 0], lm[order, 0], lm[order, 1]) - v[mine, 1]  # y down
+        assert np.all(above > -0.001) and np.all(above < LASH_LINE_M[0] + 0.0005)
+    x_lo, x_hi = lm[[36, 39, 42, 45], 0].min(), lm[[36, 39, 42, 45], 0].max()
+    assert np.all((v[on, 0] >= x_lo - 0.001) & (v[on, 0] <= x_hi + 0.001))  # to the corners
+    assert not (v[on, 1] > lm[[40, 41, 46, 47], 1].max()).any()  # nothing on the lower lids
+    eyeball = np.unique(asset.faces[asset.face_part == 1])
+    assert np.all(z[eyeball] == 10.0) and np.sum(z == 10.0) > 0.9 * asset.n_vertices
+    from scipy.spatial import cKDTree
+
+    dist, twin = cKDTree(v[on]).query(v[on] * np.array([-1.0, 1.0, 1.0]))
+    assert np.all(dist < 1e-6)
+    np.testing.assert_allclose(z[on][twin], z[on], atol=1e-4)
+
+
 def test_lid_crease_depth_per_identity():
     from synth.render.cycles_traits import identity_lid_crease
 

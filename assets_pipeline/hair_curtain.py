@@ -12,7 +12,7 @@ ears, down to the jaw -- does not follow the skin, so the curtain is its own sur
   beneath it (ears, jaw, neck) -- ``EDGE_GAP_M`` at its front edges, which lie against
   temple and cheek -- and its last centimetres turn a few millimetres under towards
   the neck, as a bob's ends do; the ends are uneven: a slow wave plus locks 1-2 cm wide
-  whose tips differ by up to ~1 cm (a pattern mirror-symmetric like the rest of the
+  whose tips differ by up to ~6 mm (a pattern mirror-symmetric like the rest of the
   asset). Until 0.11.0 the ends were a smooth edge (5 mm of unevenness, 64 columns)
   tucked 9 mm under: a thick, rounded hem, like a rubber sheet's;
 - every curtain vertex carries the rows of the ``ANCHORS`` skin vertices nearest its
@@ -40,7 +40,8 @@ TOP_ABOVE_EYES_M = 0.06  # top row: this far above the eyeballs' centre (under t
 BOTTOM_BELOW_EYES_M = 0.095  # bottom row: this far below them (~ the jaw line)
 FRONT_DEG = 12.0  # the front edge: this far (azimuth) in front of the pinnae's front...
 FRONT_FORWARD_DEG = 8.0  # ...and this much further forward at the bottom
-END_JITTER_M = 0.01  # unevenness of the ends (locks of ~1-2 cm, 0.11.0; 5 mm before)
+END_JITTER_M = 0.01  # unevenness of the ends (locks of ~1-2 cm, 0.11.0; 5 mm before)...
+LOCKS = 0.3  # ...of which the locks' share (0.5 in a draft: serrated, like torn paper)
 GAP_M = 0.006  # clearance over the skin beneath (ears, jaw, neck)...
 EDGE_GAP_M, EDGE_COLUMNS = 0.0015, 10  # ...closing to this at the front edges, over columns
 TOP_SINK_M = 0.0025  # the top row's depth under the shell's surface (at volume MIN_VOLUME)
@@ -92,7 +93,7 @@ def curtain_geometry(
     az = edge + np.linspace(0.0, 1.0, COLUMNS)[None] * (2 * np.pi - 2 * edge)
     az = np.angle(np.exp(1j * az))  # wrap to (-pi, pi]
     a0 = np.linspace(-np.pi, np.pi, COLUMNS)  # mirror-symmetric about straight behind
-    locks = 0.5 * np.sqrt(np.abs(np.cos(11 * a0))) * np.cos(23 * a0)
+    locks = LOCKS * np.sqrt(np.abs(np.cos(11 * a0))) * np.cos(23 * a0)
     ends = y_bot + END_JITTER_M * (0.35 * np.cos(7 * a0) + 0.2 * np.cos(13 * a0) + locks)
     ys = y_top + t * (ends[None] - y_top)  # (ROWS, COLUMNS)
 

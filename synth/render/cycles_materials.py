@@ -54,7 +54,7 @@ from synth.render.cycles_hair_shading import (
     strand_material,
 )
 from synth.render.cycles_nodes import build_detail_image, new_material, set_if_changed
-from synth.render.cycles_skin_lines import WRINKLE_SHADE, skin_lines
+from synth.render.cycles_skin_lines import WRINKLE_SHADE, crease_field, lash_line, skin_lines
 from synth.render.cycles_traits import (
     identity_beard,
     identity_fabric,
@@ -88,11 +88,12 @@ LIP_COAT = 0.6
 # Creases (``cavity`` from CAVITY_M[0] to CAVITY_M[1] of concavity, metres): the skin's
 # albedo multiplied by CAVITY_RGB at CAVITY_SHADE strength (0.11.0). The mesh resolves a
 # lid fold, an alar groove or a mouth corner as a shallow dip a few millimetres wide that
-# soft light barely shades; a photograph shows them as darker, warmer lines. A redder
-# first draft, (0.35, 0.12, 0.1), read as a sore on light skin.
+# soft light barely shades; a photograph shows them as darker lines. Tinted drafts read
+# as sores on light skin: (0.35, 0.12, 0.1) a red nostril wing, (0.5, 0.36, 0.32) an
+# orange one (the subsurface light of a warmer, darker albedo saturates).
 CAVITY_M = (0.0001, 0.0007)
 CAVITY_SHADE = 0.5
-CAVITY_RGB = (0.5, 0.36, 0.32, 1.0)
+CAVITY_RGB = (0.45, 0.42, 0.42, 1.0)
 # Lashes seen as a mass at the lid margin: their colour and the lash line's strength.
 LASH_RGB = (0.012, 0.01, 0.008, 1.0)
 LASH_LINE_DARK = 0.85
@@ -149,14 +150,8 @@ def _body(bpy, detail_image):
     brow = nb.math("MINIMUM", nb.math("MULTIPLY", brow, 0.4), 0.3)
     skin = nb.mix_color(brow, skin, nb.rgb("brow_rgb"))
     skin = nb.mix_color(nb.math("MULTIPLY", lash, 0.85), skin, LASH_RGB)
-    # The upper lash line (0.11.0): dark over the lid margin's first LASH_LINE_M
-    # (``crease`` z: height above the margin over that width, cycles_head), fading out
-    # over its last third; without it the margin was bare skin and the eyes looked
-    # lashless from the front (the lash strands point at the camera).
-    crease = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
-    above = crease.outputs["Z"]
-    line = nb.math("MULTIPLY", nb.smoothstep(-0.6, -0.4, above), nb.smoothstep(1.0, 0.7, above))
+    crease = crease_field(nb)
+    line = lash_line(nb, crease[2])
     skin = nb.mix_color(nb.math("MULTIPLY", line, LASH_LINE_DARK), skin, LASH_RGB)
     # Stubble / beard shadow (per-identity ``beard``, 0 for most female phenotypes): a
     # speckle of sub-millimetre dark dots over the beard area, thinning at its edge.
@@ -179,10 +174,10 @@ def _body(bpy, detail_image):
     skin_rough = nb.math("SUBTRACT", skin_rough, oily)
     skin_h = nb.math("MULTIPLY_ADD", wrinkles, 0.6, pores)
     # Expression and age lines: shade only (the crease's shadow; see WRINKLE_SHADE).
-    lines = skin_lines(nb, blotch, wrinkles)
+    lines = skin_lines(nb, blotch, wrinkles, crease)
     skin = nb.mix_color(nb.math("MULTIPLY", lines, WRINKLE_SHADE), skin, (0.0, 0.0, 0.0, 1.0))
-    # Creases the ~5 mm mesh only sketches (``cavity``, cycles_head.Cavity): darker and
-    # redder, as light is trapped in the skin's sub-millimetre folds there.
+    # Creases the ~5 mm mesh only sketches (``cavity``, cycles_head.Cavity): darker, as
+    # light is trapped in the skin's sub-millimetre folds there.
     cav = nb.smoothstep(*CAVITY_M, nb.attribute("cavity").outputs["Fac"])
     skin = nb.mix_color(nb.math("MULTIPLY", cav, CAVITY_SHADE), skin, CAVITY_RGB, blend="MULTIPLY")
 

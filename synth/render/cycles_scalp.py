@@ -42,11 +42,10 @@ FRIZZ_SHARE = 0.3
 FRIZZ_M = 0.004
 # Strand density at the hairline (``rooted_in_hair``): none where the shell lies FRINGE_M
 # under the skin at the root (~3 mm past the hairline at the shell's ramp of ~0.3 mm of
-# thickness per mm), all where it stands DENSE_M out of it (~1.9 cm inside on a crop of volume 0.9;
-# ~1.3 cm for 2 mm). Until 0.10.0
-# every strand rooted 0.4 mm out showed and none further out: a dense mass with a
-# clean, cap-like edge; 0.10.0's 2 mm still drew the hairline as a dark
-# line at 1280x960 (the strands hide the shell's own feathered edge).
+# thickness per mm), all where it stands DENSE_M out of it (~1.9 cm inside on a crop of
+# volume 0.9). Until 0.10.0 every strand rooted 0.4 mm out showed and none further out:
+# a dense mass with a clean, cap-like edge; 0.10.0's 2 mm (~1.3 cm inside) still drew
+# the hairline as a dark line at 1280x960 (the strands hid the shell's feathered edge).
 FRINGE_M = 0.001
 DENSE_M = 0.005
 # Parted hair (identities with the curtain, a bob): a side parting this far to the

@@ -323,19 +323,29 @@ class CyclesScene:
             d.dof.focus_distance = focus_distance_m(geo.landmarks_3d)
 
     def _update_hair(self, verts: np.ndarray, spec: SceneSpec) -> None:
-        """Strands follow the head's triangles; the identity picks which are shown."""
+        """Strands follow the head's triangles; the identity picks which are shown.
+
+        A strand set the sample does not use (the parted set on a short crop, both on a
+        bald head) stays in the render with every strand hidden (radius 0, collapsed on
+        its root) instead of being hidden as an object: toggling ``hide_render`` with
+        persistent data made the RGB depend on the samples rendered before (a sample
+        rendered alone and after another differed by up to 78 levels on its strand
+        pixels; 0.11.0). With every set updated every sample, each frame is the same
+        whatever came before."""
         ident = spec.identity
         hp = identity_hair(ident.identity_id)
         face = self.hair["face"]
         brows = visible_strands(face.strands, hp["brow_density"], hp["brow_width"])
         face.update(verts, self.asset.faces, brows | (face.strands.lash > 0))
         parted = ident.hair_shape.get("length", 0.0) > 0 and "scalp_parted" in self.hair
-        scalp = self.hair["scalp_parted" if parted else "scalp"]
+        scalp = self.hair["scalp_parted" if parted else "scalp"] if ident.has_hair else None
+        faces, t = self.asset.faces, self._thickness
         for curves in (self.hair["scalp"], self.hair.get("scalp_parted")):
-            if curves is not None:
-                curves.obj.hide_render = curves is not scalp or not ident.has_hair
-        if ident.has_hair:
-            faces, t = self.asset.faces, self._thickness
+            if curves is None:
+                continue
+            if curves is not scalp:
+                curves.update(verts, faces, np.zeros(len(curves.strands.key), bool))
+                continue
             shown = visible_strands(scalp.strands, hp["scalp_density"])
             kw = {}
             if self.asset.has_hair_shell:

@@ -31,7 +31,25 @@ def _groove(nb, u, width: float):
     return nb.math("EXPONENT", nb.math("MULTIPLY", nb.math("MULTIPLY", q, q), -1.0))
 
 
-def skin_lines(nb, coarse, medium):
+def crease_field(nb) -> tuple:
+    """The ``crease`` attribute's components (cycles_head.lid_crease_coords): distance to
+    the lid crease curve, its window, and the height above the lid margin in lash-line
+    widths."""
+    crease = nb.new("ShaderNodeSeparateXYZ")
+    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
+    return tuple(crease.outputs)
+
+
+def lash_line(nb, above):
+    """The upper lash line's weight (0.11.0): 1 over the lid margin's first lash-line
+    width (``above``: the ``crease`` field's height over that width, cycles_head
+    LASH_LINE_M), fading out over its last third; the part below the margin lies on the
+    eyeball. Without it the margin was bare skin and the eyes looked lashless from the
+    front (the lash strands point at the camera)."""
+    return nb.math("MULTIPLY", nb.smoothstep(-0.6, -0.4, above), nb.smoothstep(1.0, 0.7, above))
+
+
+def skin_lines(nb, coarse, medium, crease):
     """Expression and age lines as a groove weight (0 flat .. ~1 in a line): the line
     profiles from the ``wrinkle_a``/``wrinkle_b`` coordinates
     (synth.render.cycles_head.wrinkle_coords) times the per-vertex, per-sample
@@ -39,14 +57,13 @@ def skin_lines(nb, coarse, medium):
     vertical frown lines between the brows, crow's feet; and the upper lid's crease from
     the ``crease`` field (cycles_head.lid_crease_coords), at the per-identity ``crease``
     depth. ``coarse`` (~6 cm) and ``medium`` (~2.6 mm) are the skin's detail-noise
-    sockets: they bend the forehead lines and vary their depth along them."""
+    sockets: they bend the forehead lines and vary their depth along them; ``crease`` is
+    ``crease_field``'s sockets."""
     sa, sb = nb.new("ShaderNodeSeparateXYZ"), nb.new("ShaderNodeSeparateXYZ")
     nb.link(nb.attribute("wrinkle_a").outputs["Vector"], sa.inputs[0])
     nb.link(nb.attribute("wrinkle_b").outputs["Vector"], sb.inputs[0])
     nl_across, _, height = sa.outputs
     gl_across, angle, _ = sb.outputs
-    crease = nb.new("ShaderNodeSeparateXYZ")
-    nb.link(nb.attribute("crease").outputs["Vector"], crease.inputs[0])
     w_attr = nb.attribute("wrinkle_w")
     w = nb.new("ShaderNodeSeparateColor")
     nb.link(w_attr.outputs["Color"], w.inputs[0])
@@ -70,7 +87,7 @@ def skin_lines(nb, coarse, medium):
     cf = nb.math("MULTIPLY", fan, w_attr.outputs["Alpha"])
     # The upper lid's crease: a groove along the ``crease`` curve, inside its window, at
     # the identity's depth (``identity_lid_crease``).
-    lid = nb.math("MULTIPLY", _groove(nb, crease.outputs[0], CREASE_WIDTH_M), crease.outputs[1])
+    lid = nb.math("MULTIPLY", _groove(nb, crease[0], CREASE_WIDTH_M), crease[1])
     lid = nb.math("MULTIPLY", lid, nb.math("MULTIPLY", nb.value("crease", 0.8), CREASE_GAIN))
     total = nb.math("ADD", nb.math("ADD", nl, fh), nb.math("ADD", gl, cf))
     total = nb.math("ADD", total, lid)

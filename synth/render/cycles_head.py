@@ -29,6 +29,7 @@ from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import PART_SKIN, PART_TEETH, PART_TONGUE, HeadAsset
 from synth.render.cycles_eye import IRIS_RADIUS_M
 from synth.render.cycles_materials import HEAD_SLOTS
+from synth.render.shading import vertex_normals
 from synth.spec import MASK_CLASS_IDS as C
 
 SLOT = {name: i for i, name in enumerate(HEAD_SLOTS)}
@@ -143,23 +144,18 @@ def face_to_vertex(faces: np.ndarray, n: int, face_value: np.ndarray) -> np.ndar
 class Cavity:
     """Per-vertex concavity (metres) of meshes with the topology ``faces``: the mean of
     each vertex's one-ring and itself, minus the vertex, along its area-weighted normal
-    (outward for the asset's winding), smoothed over two rings. > 0 in creases (lid folds,
-    alar grooves, the lip line, mouth corners, ear folds), < 0 on convex skin; computed
-    on the posed vertices, so expression folds count too (sparse products, ~ms)."""
+    (synth.render.shading.vertex_normals; outward for the asset's winding), smoothed over
+    two rings. > 0 in creases (lid folds, alar grooves, the lip line, mouth corners, ear
+    folds), < 0 on convex skin; computed on the posed vertices, so expression folds count
+    too (~3 ms)."""
 
     def __init__(self, faces: np.ndarray, n_vertices: int):
         self.faces = np.asarray(faces, np.int64)
-        self.ring = _vertex_adjacency(self.faces, n_vertices).tocsr()
-        m = len(self.faces)
-        rows = self.faces.T.ravel()
-        cols = np.tile(np.arange(m), 3)
-        self.incidence = sp.csr_matrix((np.ones(3 * m), (rows, cols)), shape=(n_vertices, m))
+        self.ring = _vertex_adjacency(self.faces, n_vertices)
 
     def __call__(self, verts: np.ndarray) -> np.ndarray:
         v = np.asarray(verts, np.float64)
-        f = self.faces
-        normals = self.incidence @ np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+        normals = vertex_normals(v, self.faces, np.float64)
         cav = np.einsum("ij,ij->i", self.ring @ v - v, normals)
         return (self.ring @ (self.ring @ cav)).astype(np.float32)
 

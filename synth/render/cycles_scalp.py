@@ -86,15 +86,22 @@ class SurfaceStrands(_Strands):
     ) -> np.ndarray:
         """(S,P,3) float32 points on the sample's ``verts``, raised by ``lift`` (S,P) m
         more along the outward normal (``skin_lift``; ``scale`` is accepted for the
-        StrandSet interface; strands on the shell keep their grown length)."""
-        v = verts[faces[self.tri]].astype(np.float64)  # (S,P,3,3)
-        p = np.einsum("spk,spkd->spd", self.bary, v)
-        n = np.cross(v[:, :, 1] - v[:, :, 0], v[:, :, 2] - v[:, :, 0])
-        n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-15)
+        StrandSet interface; strands on the shell keep their grown length). Hidden strands
+        collapse onto their first point, which is all that is computed for them (a set
+        the sample does not use is all hidden, every frame: CyclesScene._update_hair)."""
         h = self.height if lift is None else self.height + np.sign(self.height) * lift
-        pts = p + h[..., None] * n
-        pts[~visible] = pts[~visible, :1]
-        return pts.astype(np.float32)
+
+        def on_shell(s, upto=None):
+            v = verts[faces[self.tri[s, :upto]]].astype(np.float64)  # (s,P,3,3)
+            p = np.einsum("spk,spkd->spd", self.bary[s, :upto], v)
+            n = np.cross(v[:, :, 1] - v[:, :, 0], v[:, :, 2] - v[:, :, 0])
+            n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-15)
+            return p + h[s, :upto, None] * n
+
+        pts = np.empty((len(self.tri), self.n_points, 3), np.float32)
+        pts[visible] = on_shell(visible)
+        pts[~visible] = on_shell(~visible, 1)
+        return pts
 
 
 def _samples(verts, faces, ids, n, rng):

@@ -34,22 +34,23 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     return _SRGB_LUT[idx]
 
 
-def face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unnormalised (area-weighted) face normals (M,3) float32."""
-    v = vertices.astype(np.float32, copy=False)
+def face_normals(vertices: np.ndarray, faces: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Unnormalised (area-weighted) face normals (M,3) of ``dtype`` (float32: the fast
+    path's shading; float64 where small differences of positions matter)."""
+    v = vertices.astype(dtype, copy=False)
     tri = gather(v, faces)
     a = tri[:, 0]
     return np.cross(tri[:, 1] - a, tri[:, 2] - a)
 
 
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (V,3) float32."""
-    fn = face_normals(vertices, faces)
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Area-weighted unit vertex normals (V,3) of ``dtype`` (see face_normals)."""
+    fn = face_normals(vertices, faces, dtype)
     flat = faces.ravel()
     vn = np.stack(
         [np.bincount(flat, np.repeat(fn[:, c], 3), minlength=len(vertices)) for c in range(3)],
         axis=1,
-    ).astype(np.float32)
+    ).astype(dtype)
     return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 

@@ -3,4 +3,4 @@
 Importing ``synth`` loads no heavy backend (bpy, pyrender, torch); they load when chosen.
 """
 
-__version__ = "0.11.0"
+__version__ = "0.11.1"

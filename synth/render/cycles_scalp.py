@@ -6,7 +6,7 @@ control point is attached to the shell surface itself -- a shell triangle, baryc
 coordinates and a height of 0.3-1.8 mm along that triangle's normal -- so for any
 identity (a thicker or thinner shell, another hairline), expression and pose the strands
 follow the shell exactly, and the RGB stays within ~2 mm of the labelled depth (frizzed
-tips, ``FRIZZ_SHARE`` of the strands, up to ``FRIZZ_M`` further out: sub-pixel strands).
+tips, ``FRIZZ_SHARE`` of the strands, up to ``FRIZZ_M`` further out: sub-pixel flyaways).
 
 Strands flow away from a crown on the back of the head (the natural whorl), drift down
 on the sides, and are shown per sample only where the identity has hair
@@ -31,15 +31,21 @@ from assets_pipeline.hair_curtain import curtain_vertices
 from assets_pipeline.hair_shell import PART_HAIR
 from assets_pipeline.head_asset import HeadAsset
 from synth.render.cycles_hair import _Strands
+from synth.render.cycles_traits import smoothstep
 
 SHELL_STRANDS = 16000
 CURTAIN_STRANDS = 6000
 SHELL_POINTS = 6
 # Frizz and flyaways: FRIZZ_SHARE of the strands rise towards the tip, up to FRIZZ_M off
 # the shell (in the RGB only: sub-pixel strands, ~0.15 mm wide), so the hair's outline is
-# not the shell's clean edge.
-FRIZZ_SHARE = 0.3
-FRIZZ_M = 0.004
+# not the shell's clean edge. 0.11.1: half the strands, up to 1 cm (were 30 %, 4 mm: the
+# outline of short crops and the crown of bobs stayed a clean, helmet-like curve).
+FRIZZ_SHARE = 0.5
+FRIZZ_M = 0.010
+# Flyaways come in patches: a smooth random field over the roots (``_patches``, this
+# wavelength) takes each strand's chance from 0 to 2 x FRIZZ_SHARE. An even share drew
+# an even grey halo round a short crop against a plain wall (outside review).
+FRIZZ_PATCH_M = 0.05
 # Strand density at the hairline (``rooted_in_hair``): none where the shell lies FRINGE_M
 # under the skin at the root (~3 mm past the hairline at the shell's ramp of ~0.3 mm of
 # thickness per mm), all where it stands DENSE_M out of it (~1.9 cm inside on a crop of
@@ -186,8 +192,11 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
     radius = np.linspace(1.0, 0.5, SHELL_POINTS)[None] * rng.uniform(6e-5, 9e-5, (n_strands, 1))
     key = rng.random(n_strands)
     # Frizz: a share of the strands' tips stand off the mass (drawn after every other
-    # value, so the strands' paths, radii and keys are those of 0.9.0).
-    frizz = rng.uniform(0.0, FRIZZ_M, (n_strands, 1)) * (rng.random((n_strands, 1)) < FRIZZ_SHARE)
+    # value, so the strands' paths, radii and keys are those of 0.9.0), in patches.
+    rise_m, draw = rng.uniform(0.0, FRIZZ_M, (n_strands, 1)), rng.random(n_strands)
+    root = np.einsum("sk,skd->sd", barys[0], verts[faces[tris[0]]])
+    chance = 2.0 * FRIZZ_SHARE * smoothstep(0.3, 0.7, _patches(root, rng, FRIZZ_PATCH_M))
+    frizz = rise_m * (draw < chance)[:, None]
     height = sign * (height + frizz * s**2)
     return SurfaceStrands(
         tri=np.stack(tris, axis=1),
@@ -198,6 +207,16 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
         width=np.zeros(n_strands),
         lash=np.zeros(n_strands, np.float32),
     )
+
+
+def _patches(points: np.ndarray, rng: np.random.Generator, wavelength: float) -> np.ndarray:
+    """(N,) a smooth random field over ``points`` (N,3) m, in [0, 1] with mean 0.5: the
+    mean of three plane cosine waves of ``wavelength``, random directions and phases."""
+    dirs = rng.standard_normal((3, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    phase = rng.uniform(0.0, 2.0 * np.pi, 3)
+    waves = np.cos(points @ dirs.T * (2.0 * np.pi / wavelength) + phase)
+    return 0.5 + 0.5 * waves.mean(axis=1)
 
 
 def rooted_in_hair(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:

@@ -121,7 +121,7 @@ def iris_colors(eye_rgb, identity_id: int) -> dict[str, np.ndarray]:
     return {"iris": iris, "collarette": 0.5 * iris + 0.5 * amber}
 
 
-def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
+def smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
     """numpy twin of NodeBuilder.smoothstep (Map Range, smoothstep, clamped)."""
     t = np.clip((np.asarray(x, np.float64) - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
@@ -129,7 +129,7 @@ def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
 
 def _band(x: np.ndarray, lo: float, hi: float, soft: float) -> np.ndarray:
     """1 inside [lo, hi], fading to 0 over ``soft`` beyond each end."""
-    return _smoothstep(lo - soft, lo, x) * _smoothstep(hi + soft, hi, x)
+    return smoothstep(lo - soft, lo, x) * smoothstep(hi + soft, hi, x)
 
 
 def wrinkle_bands(coords: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

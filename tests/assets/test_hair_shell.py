@@ -195,9 +195,12 @@ def test_scalp_strands_lie_on_the_shell(asset):
     mesh = trimesh.Trimesh(v, asset.faces[asset.face_part == PART_HAIR], process=False)
     sample = pts[:: max(1, len(strands) // 400)].reshape(-1, 3)
     _, dist, _ = trimesh.proximity.closest_point(mesh, sample)
-    # The strands stay within ~2 mm of the labelled shell, frizzed tips FRIZZ_M further.
+    # The strands stay within ~2 mm of the labelled shell, frizzed tips FRIZZ_M further:
+    # each point no further than its own height over its triangle.
     assert dist.max() < 0.0025 + FRIZZ_M
-    assert np.mean(dist < 0.0025) > 0.9
+    height = np.abs(strands.height[:: max(1, len(strands) // 400)]).reshape(-1)
+    assert np.all(dist <= height + 1e-5)  # float32 points
+    assert np.mean(dist < 0.0025) > 0.75
     bald = shell_thickness(asset, {})
     assert not rooted_in_hair(strands, asset.faces, bald).any()
     assert rooted_in_hair(strands, asset.faces, shell_thickness(asset, FULL)).mean() > 0.5
@@ -313,3 +316,21 @@ def test_parted_hair_runs_away_from_the_side_parting(asset):
     c_top = (np.abs(c_off) > 0.015) & (c_t > 0.1) & (c_t < 0.9) & (c_root[:, 1] < front[1] + 0.02)
     c_away = np.sign((c_tip - c_root)[c_top] @ normal) == np.sign(c_off[c_top])
     assert c_away.mean() < away.mean() - 0.15, (c_away.mean(), away.mean())
+
+
+def test_flyaways_come_in_patches(asset):
+    """Frizzed strands (tips off the shell) are dense in some places and rare in others:
+    an even share drew a halo round short crops."""
+    from scipy.spatial import cKDTree
+
+    from synth.render.cycles_scalp import FRIZZ_SHARE, grow_shell_strands
+
+    strands = grow_shell_strands(asset)
+    v, _ = asset.evaluate(phenotypes={"gender": 0.9}, hair_shape=FULL)
+    roots = strands.roots(v, asset.faces)
+    frizzed = np.abs(strands.height[:, -1]) > 0.0004  # an unfrizzed tip lies 0.3 mm out
+    assert abs(frizzed.mean() - FRIZZ_SHARE) < 0.1
+    tree = cKDTree(roots)
+    probe = np.random.default_rng(0).choice(len(roots), 300, replace=False)
+    share = np.array([frizzed[tree.query_ball_point(roots[i], 0.008)].mean() for i in probe])
+    assert np.percentile(share, 10) < 0.25 and np.percentile(share, 90) > 0.75

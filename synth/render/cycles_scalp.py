@@ -226,9 +226,8 @@ def rooted_in_hair(strands: SurfaceStrands, faces: np.ndarray, thickness: np.nda
     DENSE_M out of it (an independent draw per strand, not its identity-density ``key``).
     A hairline is a gradient of density over about a centimetre, not an edge."""
     t = np.einsum("sk,sk->s", strands.bary[:, 0], thickness[faces[strands.tri[:, 0]]])
-    x = np.clip((t + FRINGE_M) / (FRINGE_M + DENSE_M), 0.0, 1.0)
     draw = np.modf(strands.key * 7919.0)[0]
-    return draw < x * x * (3.0 - 2.0 * x)
+    return draw < smoothstep(-FRINGE_M, DENSE_M, t)
 
 
 def skin_lift(strands: SurfaceStrands, faces: np.ndarray, thickness: np.ndarray) -> np.ndarray:

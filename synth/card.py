@@ -62,6 +62,9 @@ def licence_terms(ds: Dataset, summary: Summary) -> tuple[str, list[str]]:
             f"background images from {ds.config.background.image_dir!r} "
             f"(used in {n_images} samples): user-supplied, licence unknown"
         )
+    maps = ds.config.identity.skin_map_dir
+    if maps and ds.meta["renderer"]["name"] == "cycles":
+        flags.append(f"skin maps from {maps!r}: user-supplied, licence unknown")
     return ("unknown" if flags else "cc0-1.0"), flags
 
 

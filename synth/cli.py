@@ -155,9 +155,11 @@ def _renderer_options(
     fstop: float | None = None,
     camera_fx: bool = True,
     image_dir: str | None = None,
+    skin_map_dir: str | None = None,
 ) -> tuple[str, dict]:
-    """(renderer name, renderer options) from the command line; ``image_dir`` is the
-    config's background image directory, which only Cycles reads."""
+    """(renderer name, renderer options) from the command line; ``image_dir`` and
+    ``skin_map_dir`` are the config's background image and skin map directories, which
+    only Cycles reads."""
     from synth.config import ConfigError
 
     if device not in ("cpu", "gpu"):
@@ -192,6 +194,8 @@ def _renderer_options(
         opts["camera_fx"] = False
     if image_dir:
         opts["image_dir"] = image_dir
+    if skin_map_dir:
+        opts["skin_map_dir"] = skin_map_dir
     return "cycles", opts
 
 
@@ -262,8 +266,9 @@ def generate(
 
     cfg = _resolve_config(config, resolution, identities, set_, save_mesh, save_normals)
     renderer, ropts = _renderer_options(
-        fast, samples, device, fstop, camera_fx, cfg.background.image_dir
-    )
+        fast, samples, device, fstop, camera_fx, cfg.background.image_dir,
+        cfg.identity.skin_map_dir,
+    )  # fmt: skip
     indices = None
     if shard:
         from synth.shards import parse_shard, shard_indices
@@ -348,8 +353,9 @@ def preview(
         raise ConfigError(f"--n must be >= 1, got {n}")
     cfg = _resolve_config(config, resolution, None, set_)
     renderer, ropts = _renderer_options(
-        fast, samples, device, fstop, camera_fx, cfg.background.image_dir
-    )
+        fast, samples, device, fstop, camera_fx, cfg.background.image_dir,
+        cfg.identity.skin_map_dir,
+    )  # fmt: skip
     if save_blend is not None:
         ropts["save_blend"] = str(save_blend)
     path = ensure_default_asset(asset)

@@ -21,6 +21,29 @@ class ConfigError(ValueError):
     """A config file or value is invalid; the message is one line for the user."""
 
 
+# Image files a skin map directory may hold (``IdentityConfig.skin_map_dir``).
+SKIN_MAP_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def skin_map_files(directory: str | Path) -> list[str]:
+    """The skin maps in ``directory``: file names with a SKIN_MAP_SUFFIXES suffix, sorted
+    (the order identities draw from). ConfigError if it is not a directory or has none.
+    Checked where maps are drawn, not when a config loads: a dataset's recorded config
+    stays readable on a machine without the directory."""
+    if not Path(directory).is_dir():
+        raise ConfigError(f"identity.skin_map_dir {directory} is not a directory")
+    names = sorted(
+        p.name
+        for p in Path(directory).iterdir()
+        if p.is_file() and p.suffix.lower() in SKIN_MAP_SUFFIXES
+    )
+    if not names:
+        raise ConfigError(
+            f"identity.skin_map_dir {directory} has no {'/'.join(SKIN_MAP_SUFFIXES)} images"
+        )
+    return names
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -166,6 +189,17 @@ class IdentityConfig(_Model):
         "0.5); only male phenotypes (gender < 0.5; anny's 0 = male) go bald: for them "
         "P(bald) = min(1, 2 (1 - p)) when p >= 0.5; below, P(hair) = min(1, 2 p) for "
         "female phenotypes and 0 for male ones",
+    )
+
+    skin_map_dir: str | None = Field(
+        None,
+        description="a directory of skin maps (albedo images, .png/.jpg/.tif, in the "
+        "asset's UV layout: MakeHuman's, e.g. its CC0 skins) that the Cycles skin shader "
+        "takes its fine detail from: the map over its own ~6 mm blur, so the identity's "
+        "tone and zoning stay (docs/CYCLES.md, 'Skin maps'); each identity draws one "
+        "(IdentitySpec.skin_map), from the maps whose file name has the word of its sex "
+        "('male' / 'female') or neither. null: procedural detail only. The fast path "
+        "ignores it",
     )
 
     @model_validator(mode="after")

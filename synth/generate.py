@@ -22,7 +22,7 @@ import yaml
 
 import synth
 from assets_pipeline.head_asset import HeadAsset
-from synth.config import GenerateConfig
+from synth.config import GenerateConfig, skin_map_files
 from synth.sampling import identity_splits, local_means, sample_spec
 from synth.spec import (
     DATASET_FILE,
@@ -307,6 +307,8 @@ def generate(
     out = Path(out)
     asset = HeadAsset.load(asset_path)
     local_means(asset.local_names, config.identity.local_mean)  # a bad name fails before any write
+    if config.identity.skin_map_dir:
+        skin_map_files(config.identity.skin_map_dir)  # so does a bad skin map directory
     renderer_options = dict(renderer_options or {})
     settings = {k: v for k, v in renderer_options.items() if k not in ("device",)}
     asset_sha = file_sha256(Path(asset_path))

@@ -4,8 +4,9 @@ Per-sample randomness comes from ``numpy.random.SeedSequence(seed, spawn_key=(0,
 and per-identity randomness from ``spawn_key=(1, identity_id)`` (hair shape:
 ``(3, identity_id)``); the identity split from ``spawn_key=(2,)``; the torso yaw from
 ``spawn_key=(4, index)`` (its own stream, so adding it left every other value of every
-sample unchanged, and ``body.yaw_deg: [0, 0]`` gives today's square torso). Nothing reads global
-state, so sample i is reproducible alone, on any machine.
+sample unchanged, and ``body.yaw_deg: [0, 0]`` gives today's square torso); the
+identity's skin map (``identity.skin_map_dir``) from ``spawn_key=(5, identity_id)``.
+Nothing reads global state, so sample i is reproducible alone, on any machine.
 Sub-samplers take their generator explicitly.
 
 Identities follow the original method's design (subjects x expressions x poses): sample i
@@ -14,6 +15,7 @@ shows identity ``i % identity.count``; splits are drawn per identity (disjoint b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +25,7 @@ from assets_pipeline.hair_curtain import MIN_VOLUME as CURTAIN_MIN_VOLUME
 from assets_pipeline.hair_shell import HAIR_SHAPES
 from assets_pipeline.head_asset import age_years, maleness
 from synth.background import pick, srgb_to_linear, wall_paint
-from synth.config import ConfigError, GenerateConfig, Range
+from synth.config import ConfigError, GenerateConfig, Range, skin_map_files
 from synth.spec import (
     BackgroundSpec,
     CameraSpec,
@@ -207,6 +209,11 @@ def sample_identity(
     hair = hair_color(phen, rng.uniform(), rng.uniform(0.8, 1.2))
     eye = eye_color(phen, rng.uniform(), rng.uniform(0.8, 1.2))
     cloth = sample_clothing_rgb(rng)
+    skin_map = None
+    if c.skin_map_dir:
+        skin_map = pick_skin_map(
+            skin_map_files(c.skin_map_dir), phen["gender"], _rng(seed, 5, identity_id)
+        )
     return IdentitySpec(
         identity_id=identity_id,
         phenotypes=phen,
@@ -217,7 +224,23 @@ def sample_identity(
         hair_shape=sample_hair_shape(seed, identity_id, phen["gender"], has_hair),
         eye_rgb=[float(x) for x in np.clip(eye, 0, 1)],
         clothing_rgb=[float(x) for x in cloth],
+        skin_map=skin_map,
     )
+
+
+def pick_skin_map(files: Sequence[str], gender: float, rng: np.random.Generator) -> str:
+    """One skin map for an identity of anny ``gender`` (0 = male): uniformly from the
+    ``files`` whose name has the word of its sex ('male' / 'female', split on
+    non-letters, as in MakeHuman's ``young_lightskinned_male_diffuse.png``) or no sex
+    word, or from all of them if none is left."""
+    sex = "male" if maleness(gender) > 0.5 else "female"
+
+    def word(name: str) -> str | None:
+        words = set(re.split(r"[^a-z]+", name.lower()))
+        return "female" if "female" in words else "male" if "male" in words else None
+
+    fits = [f for f in files if word(f) in (sex, None)] or list(files)
+    return fits[int(rng.integers(len(fits)))]
 
 
 # Clothing colours as worn (name: sRGB 0-255, weight): dark, neutral and muted colours

@@ -103,6 +103,11 @@ class IdentitySpec(_Frozen):
     )
     eye_rgb: list[float]
     clothing_rgb: list[float]
+    skin_map: str | None = Field(
+        None,
+        description="file name, in the config's identity.skin_map_dir, of the skin map "
+        "the Cycles skin shader takes its detail from; None: procedural. Shading only",
+    )
 
 
 class ExpressionSpec(_Frozen):

@@ -17,7 +17,8 @@ Options (``get_renderer("cycles")(asset, normals=..., **options)``):
   the 2-core CPU budget -- 0.7.0 went from 8 to 7 for ~10 % of the frame time at 0.75 dB
   less face PSNR against 32 spp, benchmarks/bench_cycles_spp.py; raise it on a GPU),
   save_blend (path: keep the first sample's .blend), threads (CPU threads, default all),
-  image_dir (directory of BackgroundSpec.image files),
+  image_dir (directory of BackgroundSpec.image files), skin_map_dir (directory of
+  IdentitySpec.skin_map files: the config's identity.skin_map_dir; cycles_skin_map),
   fstop (lens f-number for depth of field, focused on the eyes; default DEFAULT_FSTOP;
   0 or None: a pinhole, everything sharp), camera_fx (default True: vignetting, lens
   softness, chromatic aberration and sensor noise on the 8-bit RGB, seeded from the spec;
@@ -37,7 +38,10 @@ from synth.spec import SceneSpec
 
 DEFAULT_SAMPLES = 7
 DEFAULT_FSTOP = 4.0
-_OPTIONS = ("device", "samples", "save_blend", "threads", "image_dir", "fstop", "camera_fx")
+_OPTIONS = (
+    "device", "samples", "save_blend", "threads", "image_dir", "fstop", "camera_fx",
+    "skin_map_dir",
+)  # fmt: skip
 _ACTIVE: list = []  # the live renderer of this process (bpy has one global scene)
 
 
@@ -77,6 +81,7 @@ class CyclesRenderer(Renderer):
             threads=options.get("threads"),
             image_dir=options.get("image_dir"),
             fstop=fstop,
+            skin_map_dir=options.get("skin_map_dir"),
         )
         _ACTIVE.append(self)
         used = self._scene.backend

@@ -55,6 +55,7 @@ from synth.render.cycles_hair_shading import (
 )
 from synth.render.cycles_nodes import build_detail_image, new_material, set_if_changed
 from synth.render.cycles_skin_lines import WRINKLE_SHADE, crease_field, lash_line, skin_lines
+from synth.render.cycles_skin_map import skin_map_layer
 from synth.render.cycles_traits import (
     identity_beard,
     identity_fabric,
@@ -126,18 +127,24 @@ def _body(bpy, detail_image):
                         nb.rgb("flush_rgb"))  # fmt: skip
     skin = nb.mix_color(nb.math("MULTIPLY", lid_w, 0.5), skin, nb.rgb("lid_rgb"))
     skin = nb.mix_color(lips_w, skin, nb.rgb("lips_rgb"))
-    skin = nb.mix_color(0.25, skin, nb.gray(blotch), blend="OVERLAY")
+    # A user's skin map, if any, multiplies in its photographed fine detail and turns
+    # the procedural albedo detail off (``procedural``: 1 without a map).
+    skin, procedural = skin_map_layer(nb, skin, uv)
+    skin = nb.mix_color(nb.math("MULTIPLY", procedural, 0.25), skin, nb.gray(blotch),
+                        blend="OVERLAY")  # fmt: skip
     freckle = nb.math("MULTIPLY", nb.math("SUBTRACT", mottle, 0.6), 1.5)
     freckle = nb.math("MINIMUM", nb.math("MAXIMUM", freckle, 0.0), 0.15)
-    skin = nb.mix_color(freckle, skin, nb.rgb("mottle_rgb"))
+    skin = nb.mix_color(nb.math("MULTIPLY", freckle, procedural), skin, nb.rgb("mottle_rgb"))
     # Fine albedo variation a camera resolves at ~1 mm per pixel: 2-3 mm pore/texture
     # shading and 3 mm freckles (per-identity strength ``freckles``), stronger on the
     # cheeks and nose, on ~6 % of the skin (0.8.0; 17 % before: a dense network of dark
     # spots whose gaps read as pale speckle on dark skin).
-    skin = nb.mix_color(0.25, skin, nb.gray(wrinkles), blend="OVERLAY")
+    skin = nb.mix_color(nb.math("MULTIPLY", procedural, 0.25), skin, nb.gray(wrinkles),
+                        blend="OVERLAY")  # fmt: skip
     _, _, _, spots = nb.detail(uv, 5.0)
     spots = nb.smoothstep(0.74, 0.82, spots)
     spots = nb.math("MULTIPLY", spots, nb.math("MULTIPLY_ADD", flush_w, 0.6, 0.4))
+    spots = nb.math("MULTIPLY", spots, procedural)
     skin = nb.mix_color(nb.math("MULTIPLY", spots, nb.value("freckles", 0.1)), skin,
                         nb.rgb("mottle_rgb"))  # fmt: skip
     # Eyebrows: the brow region's UVs run along v, so strands stretch along v.

@@ -60,6 +60,7 @@ from synth.render.cycles_materials import (
 from synth.render.cycles_nodes import NodeBuilder, set_if_changed
 from synth.render.cycles_scalp import flow_uv, parting_coords, rooted_in_hair, skin_lift
 from synth.render.cycles_settings import configure_render, select_device
+from synth.render.cycles_skin_map import SkinMaps, skin_map_weights
 from synth.render.cycles_traits import wrinkle_bands, wrinkle_depths, wrinkle_weights
 from synth.scene import PART_BACKDROP, SceneGeometry
 from synth.spec import SceneSpec
@@ -95,6 +96,7 @@ class CyclesScene:
         threads: int | None = None,
         image_dir: str | None = None,
         fstop: float | None = None,
+        skin_map_dir: str | None = None,
     ):
         import bpy
 
@@ -115,6 +117,7 @@ class CyclesScene:
         scene.camera = self.camera
 
         self.materials = build_materials(bpy)
+        self.skin_maps = SkinMaps(bpy, asset, skin_map_dir)
         self.asset = asset
         self._hair_key: tuple | None = None  # the hair_shape the shell attributes show
         self._thickness = np.zeros(asset.n_vertices, np.float32)
@@ -164,6 +167,7 @@ class CyclesScene:
         lines = wrinkle_coords(asset)
         attrs["wrinkle_a"], attrs["wrinkle_b"] = (("FLOAT_VECTOR", "vector", w) for w in lines)
         attrs["crease"] = ("FLOAT_VECTOR", "vector", lid_crease_coords(asset))
+        attrs["skin_map_w"] = ("FLOAT", "value", skin_map_weights(asset, uv_all))
         self._wrinkle_bands = wrinkle_bands(lines)
         self._wrinkle_key = None
         self._eye_split = eyeball_vertices(asset)
@@ -294,6 +298,7 @@ class CyclesScene:
             mesh.update()
         self._update_hair(geo.vertices[:nv], spec)
         update_materials(self.materials, spec)
+        self.skin_maps.apply(self.materials["body"].node_tree.nodes, spec.identity.skin_map)
         # Exposure and white balance scale the emitters (lights, world; the camera-visible
         # background too, as a camera's exposure would) instead of the view transform: a
         # new view exposure per frame makes OpenColorIO build and cache a new processor,

@@ -131,6 +131,20 @@ def test_user_supplied_asset_is_flagged(dataset, tmp_path):
     assert "user-supplied, licence unknown" in text and "'fbx'" in text
 
 
+def test_user_skin_maps_are_flagged(dataset, tmp_path):
+    root = _copy(dataset, tmp_path)
+    meta = json.loads((root / "dataset.json").read_text())
+    meta["config"]["identity"]["skin_map_dir"] = "/gone/skins"  # need not exist here
+    (root / "dataset.json").write_text(json.dumps(meta))
+    text = write_card(root).read_text()
+    assert "skin maps" not in text  # the fast path ignores them
+    meta["renderer"]["name"] = "cycles"
+    (root / "dataset.json").write_text(json.dumps(meta))
+    text = write_card(root).read_text()
+    assert yaml.safe_load(split_front_matter(text)[0])["license"] == "unknown"
+    assert "skin maps from '/gone/skins': user-supplied, licence unknown" in text
+
+
 def test_partial_dataset_is_marked(dataset, tmp_path):
     root = _copy(dataset, tmp_path)
     lines = (root / "samples.jsonl").read_text().splitlines(keepends=True)

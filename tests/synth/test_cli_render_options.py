@@ -27,3 +27,16 @@ def test_fstop_and_camera_fx_options():
 def test_help_explains_options(cmd):
     out = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "200"}).output
     assert "--fstop" in out and "--no-camera-fx" in out and "depth of field" in out
+
+
+def test_config_directories_reach_cycles_only():
+    _, opts = _renderer_options(False, None, "cpu", None, True, "/bg", "/maps")
+    assert opts == {"device": "cpu", "image_dir": "/bg", "skin_map_dir": "/maps"}
+    assert _renderer_options(True, None, "cpu", None, True, "/bg", "/maps") == ("fast", {})
+
+
+def test_missing_skin_map_dir_exits_2(tmp_path):
+    res = CliRunner().invoke(app, ["preview", "--out", str(tmp_path / "p.png"), "--set",
+                                   f"identity.skin_map_dir={tmp_path / 'nope'}"])  # fmt: skip
+    assert res.exit_code == 2
+    assert "skin_map_dir" in res.output and not (tmp_path / "p.png").exists()

@@ -372,3 +372,43 @@ def test_default_local_mean_lengthens_makehuman_eyes(asset):
     after = ratios(load_config())
     assert before[0] > 0.64 and after[0] < 0.61, (before, after)
     assert before[1] < 0.42 and after[1] > 0.44, (before, after)
+
+
+def test_skin_maps_have_their_own_stream_and_follow_sex(tmp_path):
+    """Each identity draws a map from its own stream (every other value as without maps),
+    from the maps named for its sex or for neither; none when no directory is set."""
+    from PIL import Image
+
+    from synth.sampling import pick_skin_map, sample_identity
+
+    names = ["young_lightskinned_male_diffuse.png", "old_darkskinned_female_diffuse.png",
+             "plain.jpg", "notes.txt"]  # fmt: skip
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.jpg")
+    with_maps = load_config(None, {"identity.skin_map_dir": str(tmp_path)})
+    plain = load_config(None, {})
+    picked = {}
+    for i in range(40):
+        ident = sample_identity(with_maps, 0, i, [])
+        assert ident.model_copy(update={"skin_map": None}) == sample_identity(plain, 0, i, [])
+        assert ident == sample_identity(with_maps, 0, i, [])
+        male = ident.phenotypes["gender"] < 0.5
+        assert ident.skin_map != names[1 if male else 0] and ident.skin_map != "notes.txt"
+        picked[ident.skin_map] = picked.get(ident.skin_map, 0) + 1
+    assert set(picked) == set(names[:3])
+    assert sample_identity(plain, 0, 0, []).skin_map is None
+    rng = np.random.default_rng(0)
+    assert pick_skin_map(["a_female.png"], 0.0, rng) == "a_female.png"  # none fits: any
+
+
+def test_bad_skin_map_dir_is_refused_where_maps_are_drawn(tmp_path):
+    """Not when a config loads: a dataset's recorded config stays readable elsewhere."""
+    from synth.sampling import sample_identity
+
+    (tmp_path / "readme.txt").write_text("no maps")
+    for d, fragment in ((tmp_path, "has no"), (tmp_path / "nope", "not a directory")):
+        cfg = load_config(None, {"identity.skin_map_dir": str(d)})
+        with pytest.raises(ConfigError, match=f"identity.skin_map_dir .* {fragment}") as exc:
+            sample_identity(cfg, 0, 0, [])
+        assert "\n" not in str(exc.value)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from bench_cycles import cpu_s, rss_mb  # noqa: E402
 from machine import machine_info, write_result  # noqa: E402
 
 from assets_pipeline.head_asset import HeadAsset  # noqa: E402
@@ -57,18 +57,6 @@ def synthetic_maps(directory: Path, n: int, size: int = 2048, seed: int = 0) -> 
         Image.fromarray(np.clip(img * 255, 0, 255).astype(np.uint8)).save(
             directory / f"skin_{k}.png"
         )
-
-
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run(asset, config, indices, map_dir: str | None, crops: list | None) -> dict:

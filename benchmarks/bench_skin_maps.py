@@ -14,9 +14,13 @@ per texel on the face): they cost what any map of that size costs; they are not
 photographs. ``--figure PATH`` also writes the first four frames' face crops, without
 (top) and with (bottom) the maps.
 
+``--coverage-only`` writes, instead, how much of each mask region a map reaches
+(``coverage``: the share of the region's skin-mesh vertices with skin_map_w 1) to
+benchmarks/results/skin_map_coverage.json.
+
 Writes benchmarks/results/skin_maps.json.
 Run: .venv/bin/python benchmarks/bench_skin_maps.py [--maps 4] [--frames 1-10] [--rounds 2]
-     [--map-dir DIR] [--figure docs/img/skin_maps_synthetic.png]
+     [--map-dir DIR] [--figure docs/img/skin_maps_synthetic.png] [--coverage-only]
 """
 
 from __future__ import annotations
@@ -59,6 +63,22 @@ def synthetic_maps(directory: Path, n: int, size: int = 2048, seed: int = 0) -> 
         )
 
 
+def coverage(asset: HeadAsset) -> dict[str, float]:
+    """Per mask region of the skin mesh (face_part 0): the share of its vertices the map
+    reaches (``skin_map_weights`` 1)."""
+    from synth.render.cycles_head import detail_uv
+    from synth.render.cycles_skin_map import skin_map_weights
+    from synth.spec import MASK_CLASS_IDS
+
+    w = skin_map_weights(asset, detail_uv(asset))
+    out = {}
+    for name, rid in MASK_CLASS_IDS.items():
+        sel = (asset.face_region == rid) & (asset.face_part == 0)
+        if sel.any():
+            out[name] = float(w[np.unique(asset.faces[sel])].mean())
+    return out
+
+
 def run(asset, config, indices, map_dir: str | None, crops: list | None) -> dict:
     """Render ``indices`` (a warm-up pass, then the timed one) with one renderer."""
     opts = {"skin_map_dir": map_dir} if map_dir else {}
@@ -93,7 +113,12 @@ def main() -> None:
     ap.add_argument("--frames", default="1-10", help="sample indices a-b")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--figure", type=Path, default=None, help="PNG of face crops")
+    ap.add_argument("--coverage-only", action="store_true", help="only the regions reached")
     args = ap.parse_args()
+    if args.coverage_only:
+        cov = coverage(HeadAsset.load(ensure_default_asset()))
+        write_result("skin_map_coverage", {"machine": machine_info(), "coverage": cov})
+        return
     a, b = (int(x) for x in args.frames.split("-"))
     indices = list(range(a, b + 1))
     asset = HeadAsset.load(ensure_default_asset())

@@ -21,8 +21,8 @@ Maps are read through the head's ``UVMap`` layer (cycles_head.detail_uv). That l
 keeps the asset's UVs on the face's island (head, face and scalp) and rescales the
 others for the procedural detail. A per-vertex weight, ``skin_map_w``
 (``skin_map_weights``), keeps the map to the vertices whose every triangle has its UVs
-unchanged. So the ears and the chest keep the procedural detail, with a one-triangle
-fade at their seams.
+unchanged: the face, nose, brows and ears and most of the lips; the rest of the neck and
+the chest keep the procedural detail, with a one-triangle fade at the seam.
 
 A second UV layer, or a face-corner attribute with the asset's UVs, made Blender
 5.0.1's Cycles crash in its next sync (``attr_create_uv_map``, with persistent data),

@@ -54,6 +54,27 @@ def test_detail_is_the_map_over_its_local_mean(asset, tmp_path):
     np.testing.assert_allclose(px[~inside][:, :3], 1.0, atol=1e-3)
 
 
+def test_map_reaches_the_face_not_the_rescaled_islands(asset):
+    """skin_map_w is 1 exactly where the renderer's UVs are the asset's own: the face's
+    island (skin, nose, brows, ears, most of the lips), not the neck's and chest's."""
+    from synth.render.cycles_head import detail_uv
+    from synth.render.cycles_skin_map import skin_map_weights
+    from synth.spec import MASK_CLASS_IDS as C
+
+    uv = detail_uv(asset)
+    w = skin_map_weights(asset, uv)
+    same = np.all(uv == asset.uv, axis=(1, 2))
+    assert np.all(w[asset.faces[~same]] == 0)  # never on a rescaled triangle
+    assert np.mean(w[asset.faces[same]].max(axis=1) == 1) > 0.95
+
+    def reach(region):
+        sel = (asset.face_region == C[region]) & (asset.face_part == 0)
+        return w[np.unique(asset.faces[sel])].mean()
+
+    assert reach("skin") > 0.9 and reach("nose") == 1.0 and reach("left_ear") > 0.95
+    assert reach("upper_lip") > 0.8 and reach("neck") < 0.5
+
+
 @pytest.fixture(scope="module")
 def map_dir(asset, tmp_path_factory):
     d = tmp_path_factory.mktemp("skin_maps")

@@ -1,8 +1,8 @@
 """Cost of skin maps (``identity.skin_map_dir``) in the Cycles renderer.
 
 Measures, on the default config at 640x480:
-- building each map's detail image on first use (``cycles_skin_map.map_detail_pixels``
-  plus the Blender image), per map;
+- building each map's detail image (``cycles_skin_map.map_detail_pixels``; making the
+  Blender image from it adds ~0.04 s, inside the warm-up pass), per map;
 - the frame cost with maps against the same frames without (``--frames``, each map
   already built: a warm-up pass renders every frame once first), in ``--rounds``
   interleaved rounds (A B A B ...: this VM's speed drifts), one renderer at a time;

@@ -21,27 +21,55 @@ class ConfigError(ValueError):
     """A config file or value is invalid; the message is one line for the user."""
 
 
-# Image files a skin map directory may hold (``IdentityConfig.skin_map_dir``).
+# Image files a skin map directory may hold (``IdentityConfig.skin_map_dir``), and a
+# background image directory (``BackgroundConfig.image_dir``).
 SKIN_MAP_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+BACKGROUND_SUFFIXES = (".jpg", ".jpeg", ".png", ".exr", ".hdr")
+
+
+def image_names(directory: str | Path, suffixes: tuple[str, ...]) -> list[str]:
+    """The files in ``directory`` with one of ``suffixes`` (any case), sorted; hidden
+    files (a leading ".", such as macOS's "._" companions) left out."""
+    return sorted(
+        p.name
+        for p in Path(directory).iterdir()
+        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+    )
 
 
 def skin_map_files(directory: str | Path) -> list[str]:
-    """The skin maps in ``directory``: file names with a SKIN_MAP_SUFFIXES suffix, sorted
-    (the order identities draw from). ConfigError if it is not a directory or has none.
-    Checked where maps are drawn, not when a config loads: a dataset's recorded config
-    stays readable on a machine without the directory."""
+    """The skin maps in ``directory`` (``image_names``: the order identities draw from).
+    ConfigError if it is not a directory or has none. Checked where maps are drawn, not
+    when a config loads: a dataset's recorded config stays readable on a machine without
+    the directory."""
     if not Path(directory).is_dir():
         raise ConfigError(f"identity.skin_map_dir {directory} is not a directory")
-    names = sorted(
-        p.name
-        for p in Path(directory).iterdir()
-        if p.is_file() and p.suffix.lower() in SKIN_MAP_SUFFIXES
-    )
+    names = image_names(directory, SKIN_MAP_SUFFIXES)
     if not names:
         raise ConfigError(
             f"identity.skin_map_dir {directory} has no {'/'.join(SKIN_MAP_SUFFIXES)} images"
         )
     return names
+
+
+def skin_map_digests(directory: str | Path) -> dict[str, str]:
+    """{file name: sha256} of every skin map in ``directory``, each checked to open as an
+    image: ConfigError naming the first that does not. Run before anything is written;
+    the digests enter a dataset's fingerprint, so a resumed run draws from the same maps."""
+    import hashlib
+
+    from PIL import Image, UnidentifiedImageError
+
+    out = {}
+    for name in skin_map_files(directory):
+        path = Path(directory) / name
+        try:
+            with Image.open(path) as im:
+                im.verify()
+        except (OSError, UnidentifiedImageError, SyntaxError) as exc:
+            raise ConfigError(f"skin map {path} is not a readable image ({exc})") from None
+        out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 class _Model(BaseModel):

@@ -22,7 +22,7 @@ import yaml
 
 import synth
 from assets_pipeline.head_asset import HeadAsset
-from synth.config import GenerateConfig, skin_map_files
+from synth.config import GenerateConfig, skin_map_digests
 from synth.sampling import identity_splits, local_means, sample_spec
 from synth.spec import (
     DATASET_FILE,
@@ -79,12 +79,18 @@ def file_sha256(path: Path) -> str:
 
 
 def fingerprint(
-    config: GenerateConfig, seed: int, renderer: str, settings: dict, asset_sha: str
+    config: GenerateConfig,
+    seed: int,
+    renderer: str,
+    settings: dict,
+    asset_sha: str,
+    inputs: dict | None = None,
 ) -> str:
     """Identity of a run: a directory is resumed only by the same config, seed, renderer,
-    explicit renderer options, asset and generator version (a new version may render the
-    same spec differently, e.g. new renderer defaults; mixing them would break the
-    "same command, identical files" guarantee)."""
+    explicit renderer options, asset, other input files (``inputs``: the skin maps'
+    digests) and generator version (a new version may render the same spec differently,
+    e.g. new renderer defaults; mixing them would break the "same command, identical
+    files" guarantee)."""
     blob = json.dumps(
         {
             "generator": synth.__version__,
@@ -94,7 +100,8 @@ def fingerprint(
             "settings": settings,
             "asset": asset_sha,
             "schema": SCHEMA_VERSION,
-        },
+        }
+        | ({"inputs": inputs} if inputs else {}),
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -241,6 +248,7 @@ def dataset_metadata(
     records: dict[int, str] | None,
     out: Path,
     runtime: dict | None = None,
+    inputs: dict | None = None,
 ) -> dict:
     splits = identity_splits(config, seed)
     meta = {
@@ -271,7 +279,7 @@ def dataset_metadata(
         + (" --fast" if renderer == "fast" else "")
         + " --out NEW_DIR",
         "complete": records is not None,
-    }
+    } | ({"inputs": inputs} if inputs else {})
     if records is not None:
         counts = {"total": len(records), "train": 0, "val": 0, "test": 0}
         for line in records.values():
@@ -307,12 +315,13 @@ def generate(
     out = Path(out)
     asset = HeadAsset.load(asset_path)
     local_means(asset.local_names, config.identity.local_mean)  # a bad name fails before any write
-    if config.identity.skin_map_dir:
-        skin_map_files(config.identity.skin_map_dir)  # so does a bad skin map directory
+    inputs = {}  # user files the samples depend on, besides the asset: in the fingerprint
+    if config.identity.skin_map_dir:  # a bad map or directory fails before any write
+        inputs["skin_maps"] = skin_map_digests(config.identity.skin_map_dir)
     renderer_options = dict(renderer_options or {})
     settings = {k: v for k, v in renderer_options.items() if k not in ("device",)}
     asset_sha = file_sha256(Path(asset_path))
-    fp = fingerprint(config, seed, renderer, settings, asset_sha)
+    fp = fingerprint(config, seed, renderer, settings, asset_sha, inputs)
     _check_out(out)
     ds_file = out / DATASET_FILE
     previous_runtime = None
@@ -338,7 +347,9 @@ def generate(
     atomic_write_text(
         out / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True)
     )
-    meta = dataset_metadata(config, seed, n, renderer, settings, asset, asset_sha, fp, None, out)
+    meta = dataset_metadata(
+        config, seed, n, renderer, settings, asset, asset_sha, fp, None, out, inputs=inputs
+    )
     atomic_write_text(ds_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
     samples_path = out / SAMPLES_FILE
@@ -369,7 +380,7 @@ def generate(
     summary.seconds = time.perf_counter() - t0
     atomic_write_text(samples_path, "".join(records[i] + "\n" for i in sorted(records)))
     meta = dataset_metadata(
-        config, seed, n, renderer, settings, asset, asset_sha, fp, records, out, runtime
+        config, seed, n, renderer, settings, asset, asset_sha, fp, records, out, runtime, inputs
     )
     atomic_write_text(ds_file, json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return summary

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.progress import track
 
 from assets_pipeline.head_asset import HeadAsset
-from synth.config import GenerateConfig, skin_map_files
+from synth.config import GenerateConfig, skin_map_digests
 from synth.contact_sheet import grid, sample_row
 from synth.render import get_renderer
 from synth.sampling import local_means, sample_spec
@@ -30,7 +30,7 @@ def render_preview(
     asset = HeadAsset.load(asset_path)
     local_means(asset.local_names, config.identity.local_mean)  # a bad name fails here
     if config.identity.skin_map_dir:
-        skin_map_files(config.identity.skin_map_dir)  # so does a bad skin map directory
+        skin_map_digests(config.identity.skin_map_dir)  # so does a bad skin map
     rows = []
     indices = list(indices)
     with get_renderer(renderer)(asset, **renderer_options) as r:

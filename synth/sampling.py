@@ -25,7 +25,14 @@ from assets_pipeline.hair_curtain import MIN_VOLUME as CURTAIN_MIN_VOLUME
 from assets_pipeline.hair_shell import HAIR_SHAPES
 from assets_pipeline.head_asset import age_years, maleness
 from synth.background import pick, srgb_to_linear, wall_paint
-from synth.config import ConfigError, GenerateConfig, Range, skin_map_files
+from synth.config import (
+    BACKGROUND_SUFFIXES,
+    ConfigError,
+    GenerateConfig,
+    Range,
+    image_names,
+    skin_map_files,
+)
 from synth.spec import (
     BackgroundSpec,
     CameraSpec,
@@ -448,13 +455,7 @@ def sample_background(config: GenerateConfig, rng: np.random.Generator) -> Backg
     kind = kinds[int(rng.choice(3, p=w / w.sum()))] if w.sum() > 0 else "image"
     image = None
     if c.image_dir:
-        from pathlib import Path
-
-        files = sorted(
-            p.name
-            for p in Path(c.image_dir).iterdir()
-            if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".exr", ".hdr")
-        )
+        files = image_names(c.image_dir, BACKGROUND_SUFFIXES)
         if files and (kind == "plain" or w.sum() == 0):
             kind, image = "image", files[int(rng.integers(len(files)))]
     _, paint = wall_paint(rng)  # a real wall's or backdrop's paint, linear RGB

@@ -163,12 +163,20 @@ def detail_pixels(size: int = DETAIL_SIZE, seed: int = 7) -> np.ndarray:
     return np.stack([band_noise(size, w, rng) for w in (3, 16, 64, 8)], -1).astype(np.float32)
 
 
-def build_detail_image(bpy):
-    """The shared detail texture as a packed, non-colour bpy image (packed, so a saved
-    .blend is self-contained)."""
-    img = bpy.data.images.new("fd_detail", DETAIL_SIZE, DETAIL_SIZE, alpha=True)
+def pixels_image(bpy, name: str, pixels: np.ndarray, alpha: bool = False, pack: bool = True):
+    """A non-colour bpy image ``name`` holding ``pixels`` ((h, w, 4) float32 in [0, 1],
+    rows bottom to top); ``alpha``: a fourth data channel (channel-packed); ``pack``:
+    packed, so a saved .blend is self-contained."""
+    img = bpy.data.images.new(name, pixels.shape[1], pixels.shape[0], alpha=alpha)
     img.colorspace_settings.name = "Non-Color"
-    img.alpha_mode = "CHANNEL_PACKED"
-    img.pixels.foreach_set(detail_pixels().ravel())
-    img.pack()
+    if alpha:
+        img.alpha_mode = "CHANNEL_PACKED"
+    img.pixels.foreach_set(pixels.ravel())
+    if pack:
+        img.pack()
     return img
+
+
+def build_detail_image(bpy):
+    """The shared detail texture as a packed, non-colour bpy image."""
+    return pixels_image(bpy, "fd_detail", detail_pixels(), alpha=True)

@@ -168,6 +168,7 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
         parts.append(_samples(verts, faces, shell[curtain], CURTAIN_STRANDS, rng))
     tri, bary, p = (np.concatenate(x) for x in zip(*parts, strict=True))
     n_strands = len(tri)
+    root = p
     origin = _parting_origin(asset) if parted else _crown_origin(asset)
     length = rng.uniform(0.018, 0.045, n_strands)
     jitter = 0.35 * rng.standard_normal((n_strands, 3))
@@ -194,7 +195,6 @@ def grow_shell_strands(asset: HeadAsset, seed: int = 13, parted: bool = False) -
     # Frizz: a share of the strands' tips stand off the mass (drawn after every other
     # value, so the strands' paths, radii and keys are those of 0.9.0), in patches.
     rise_m, draw = rng.uniform(0.0, FRIZZ_M, (n_strands, 1)), rng.random(n_strands)
-    root = np.einsum("sk,skd->sd", barys[0], verts[faces[tris[0]]])
     chance = 2.0 * FRIZZ_SHARE * smoothstep(0.3, 0.7, _patches(root, rng, FRIZZ_PATCH_M))
     frizz = rise_m * (draw < chance)[:, None]
     height = sign * (height + frizz * s**2)

@@ -488,6 +488,7 @@ class CyclesScene:
     def save_blend(self, path: str | os.PathLike) -> None:
         path = Path(path).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.skin_maps.pack()  # made in memory: packed so the .blend shows them
         self.bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True, compress=True)
 
     def close(self) -> None:

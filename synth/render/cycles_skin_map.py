@@ -29,7 +29,7 @@ A second UV layer, or a face-corner attribute with the asset's UVs, made Blender
 in most runs of two frames.
 
 A map's detail image is made on first use (at most MAP_MAX_PX square, 8 bits per
-channel: 16 MB at 2048) and kept.
+channel: 16 MB at 2048) and kept: a worker holds every map its identities drew.
 """
 
 from __future__ import annotations
@@ -42,14 +42,16 @@ import numpy as np
 from assets_pipeline.head_asset import HeadAsset
 from synth.background import srgb_to_linear
 from synth.config import ConfigError, skin_map_files
+from synth.render.cycles_nodes import pixels_image
 
 # Maps are read at most this many texels square (MakeHuman's are 2048 or 4096; at 640x480
 # a face covers ~200 px, ~400 texels of a 2048 map).
 MAP_MAX_PX = 2048
 # The blur the detail is taken against, in UV units (~1 m of face per UV unit): ~6 mm.
 DETAIL_SIGMA_UV = 0.006
-# The detail image holds detail / DETAIL_RANGE in [0, 1] (8 bits: steps of ~1 %).
-DETAIL_RANGE = 2.0
+# The detail image holds detail / DETAIL_RANGE in [0, 1] (8 bits: steps of ~0.8 %). 255/128
+# stores a ratio of 1 exactly (byte 128); 2.0 stored it as 128/255 x 2, 0.4 % too bright.
+DETAIL_RANGE = 255.0 / 128.0
 
 
 def skin_map_layer(nb, skin, uv):
@@ -144,14 +146,21 @@ class SkinMaps:
         if name not in self._images:
             if name not in skin_map_files(self.directory):
                 raise ConfigError(f"skin map {name!r} not found in {self.directory}")
-            px = map_detail_pixels(Path(self.directory) / name, self._coverage_of)
-            image = self.bpy.data.images.new(f"fd_skin_map_{len(self._images)}",
-                                             px.shape[1], px.shape[0], alpha=False)  # fmt: skip
-            image.colorspace_settings.name = "Non-Color"
-            image.pixels.foreach_set(px.ravel())
-            image.pack()
-            self._images[name] = image
+            path = Path(self.directory) / name
+            try:
+                px = map_detail_pixels(path, self._coverage_of)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"skin map {path} is not a readable image ({exc})") from None
+            self._images[name] = pixels_image(
+                self.bpy, f"fd_skin_map_{len(self._images)}", px, pack=False
+            )
         return self._images[name]
+
+    def pack(self) -> None:
+        """Pack the maps made so far into the .blend (for ``save_blend``; ~0.5 s and ~10 MB
+        each, so not done per map otherwise)."""
+        for image in self._images.values():
+            image.pack()
 
     def apply(self, nodes, name: str | None) -> None:
         """Show skin map ``name`` (a file in the directory) on the material's ``nodes``,
@@ -164,6 +173,7 @@ class SkinMaps:
                       "procedural skin", file=sys.stderr)  # fmt: skip
                 self._warned = True
             name = None
-        set_if_changed(nodes["skin_map_on"].outputs[0], 0.0 if name is None else 1.0)
-        if name is not None and nodes["skin_map"].image != self._image(name):
-            nodes["skin_map"].image = self._image(name)
+        image = None if name is None else self._image(name)  # a bad map fails first
+        set_if_changed(nodes["skin_map_on"].outputs[0], 0.0 if image is None else 1.0)
+        if image is not None and nodes["skin_map"].image != image:
+            nodes["skin_map"].image = image

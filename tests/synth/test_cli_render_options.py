@@ -35,8 +35,14 @@ def test_config_directories_reach_cycles_only():
     assert _renderer_options(True, None, "cpu", None, True, "/bg", "/maps") == ("fast", {})
 
 
-def test_missing_skin_map_dir_exits_2(tmp_path):
-    res = CliRunner().invoke(app, ["preview", "--out", str(tmp_path / "p.png"), "--set",
-                                   f"identity.skin_map_dir={tmp_path / 'nope'}"])  # fmt: skip
-    assert res.exit_code == 2
-    assert "skin_map_dir" in res.output and not (tmp_path / "p.png").exists()
+@pytest.mark.parametrize("cmd", ["preview", "generate"])
+def test_bad_skin_maps_exit_2_before_any_write(cmd, tmp_path):
+    out = tmp_path / ("p.png" if cmd == "preview" else "ds")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "broken.png").write_bytes(b"not an image")
+    for directory, message in ((tmp_path / "nope", "not a directory"), (maps, "readable")):
+        res = CliRunner().invoke(app, [cmd, "--fast", "--out", str(out), "--n", "1", "--set",
+                                       f"identity.skin_map_dir={directory}"])  # fmt: skip
+        assert res.exit_code == 2, res.output
+        assert message in res.output and not out.exists()

@@ -147,6 +147,27 @@ def test_refuses_other_config_and_bad_dirs(tmp_path, asset_path, small_config):
         generate(small_config, tmp_path, 2, asset_path=asset_path)
 
 
+def test_skin_maps_enter_the_fingerprint(tmp_path, asset_path, small_config):
+    """A resume draws from the same maps: changing a map's bytes refuses the directory."""
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for k in range(2):
+        Image.new("RGB", (8, 8), (150 + k, 120, 100)).save(maps / f"skin_{k}.png")
+    cfg = small_config.model_copy(
+        update={"identity": small_config.identity.model_copy(update={"skin_map_dir": str(maps)})}
+    )
+    out = tmp_path / "ds"
+    generate(cfg, out, 2, seed=0, asset_path=asset_path)
+    meta = json.loads((out / "dataset.json").read_text())
+    assert sorted(meta["inputs"]["skin_maps"]) == ["skin_0.png", "skin_1.png"]
+    records = [json.loads(x) for x in (out / "samples.jsonl").read_text().splitlines()]
+    assert all(r["scene"]["identity"]["skin_map"] in ("skin_0.png", "skin_1.png") for r in records)
+    generate(cfg, out, 2, seed=0, asset_path=asset_path)  # same maps: resumes
+    Image.new("RGB", (8, 8), (10, 10, 10)).save(maps / "skin_1.png")
+    with pytest.raises(GenerateError, match="different config"):
+        generate(cfg, out, 2, seed=0, asset_path=asset_path)
+
+
 def _cli(*args, env=None):
     return subprocess.run([*SYNTH, *args], capture_output=True, text=True, env=env)
 

@@ -402,6 +402,20 @@ def test_skin_maps_have_their_own_stream_and_follow_sex(tmp_path):
     assert pick_skin_map(["a_female.png"], 0.0, rng) == "a_female.png"  # none fits: any
 
 
+def test_unreadable_skin_map_is_refused_before_any_write(tmp_path):
+    from PIL import Image
+
+    from synth.config import skin_map_digests
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "good.png")
+    (tmp_path / "._good.png").write_bytes(b"\x00\x05")  # a hidden companion: ignored
+    digests = skin_map_digests(tmp_path)
+    assert list(digests) == ["good.png"] and len(digests["good.png"]) == 64
+    (tmp_path / "broken.png").write_bytes(b"")
+    with pytest.raises(ConfigError, match="broken.png is not a readable image"):
+        skin_map_digests(tmp_path)
+
+
 def test_bad_skin_map_dir_is_refused_where_maps_are_drawn(tmp_path):
     """Not when a config loads: a dataset's recorded config stays readable elsewhere."""
     from synth.sampling import sample_identity

@@ -42,7 +42,7 @@ import numpy as np
 from assets_pipeline.head_asset import HeadAsset
 from synth.background import srgb_to_linear
 from synth.config import ConfigError, skin_map_files
-from synth.render.cycles_nodes import pixels_image
+from synth.render.cycles_nodes import pixels_image, set_if_changed
 
 # Maps are read at most this many texels square (MakeHuman's are 2048 or 4096; at 640x480
 # a face covers ~200 px, ~400 texels of a 2048 map).
@@ -165,8 +165,6 @@ class SkinMaps:
     def apply(self, nodes, name: str | None) -> None:
         """Show skin map ``name`` (a file in the directory) on the material's ``nodes``,
         or none (``name`` None, or no directory: then a warning, once)."""
-        from synth.render.cycles_nodes import set_if_changed
-
         if name is not None and self.directory is None:
             if not self._warned:
                 print("cycles: skin map given but no skin_map_dir option; using the "

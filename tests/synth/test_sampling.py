@@ -270,7 +270,7 @@ def test_default_identities_are_nearly_symmetric_adults():
 def test_hair_colour_by_ancestry_and_age():
     """Grey only with age (none at 35 years or less); dark hair likelier with African or
     Asian ancestry, blonde only with European."""
-    from synth.sampling import _HAIR_BLONDE, _HAIR_DARK, _HAIR_GREY, hair_color
+    from synth.appearance import _HAIR_BLONDE, _HAIR_DARK, _HAIR_GREY, hair_color
 
     young = {"age": 0.6, "african": 0.0, "asian": 0.0, "caucasian": 1.0}  # ~20 years
     assert not np.allclose(hair_color(young, 0.99, 1.0), _HAIR_GREY)
@@ -287,7 +287,7 @@ def test_hair_colour_by_ancestry_and_age():
 def test_eye_colour_by_ancestry():
     """Blue and green irises only with European ancestry, at their shares there; brown to
     near-black otherwise; the draw ``u`` covers the shares in order."""
-    from synth.sampling import _EYE_BLUE, _EYE_DARK, _EYE_GREEN, eye_color, eye_shares
+    from synth.appearance import _EYE_BLUE, _EYE_DARK, _EYE_GREEN, eye_color, eye_shares
 
     us = np.linspace(0.0, 0.9999, 2000)
     african = {"african": 1.0, "asian": 0.0, "caucasian": 0.0}
@@ -379,7 +379,8 @@ def test_skin_maps_have_their_own_stream_and_follow_sex(tmp_path):
     from the maps named for its sex or for neither; none when no directory is set."""
     from PIL import Image
 
-    from synth.sampling import pick_skin_map, sample_identity
+    from synth.appearance import pick_skin_map
+    from synth.sampling import sample_identity
 
     names = ["young_lightskinned_male_diffuse.png", "old_darkskinned_female_diffuse.png",
              "plain.jpg", "notes.txt"]  # fmt: skip
